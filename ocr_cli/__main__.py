@@ -1,0 +1,3 @@
+from ocr_cli.cli import main
+
+main()
