@@ -1,0 +1,102 @@
+"""Reading user files safely and writing outputs atomically.
+
+Every failure a user can cause (missing file, not an image, truncated data) becomes an
+:class:`~ocr_cli.errors.OcrError` with a one-line message; nothing half-written is ever
+left where a user's file was.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ocr_cli.errors import OcrError
+
+MAX_PIXELS = 100_000_000  # larger images are refused rather than risking memory exhaustion
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=None):
+    """Yield a temporary path next to ``path``; move it over ``path`` only on success.
+
+    ``suffix`` keeps the extension for writers that infer the format from it
+    (``np.savez`` adds ``.npz``, matplotlib picks PNG from ``.png``).
+    """
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json(path, obj) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise OcrError(f"{path}: no such file")
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise OcrError(f"{path}: not valid JSON ({e})") from None
+
+
+def read_image(path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Read any common image file as a 2-D float32 grey array in [0, 1] (white = 1).
+
+    Applies the EXIF orientation (phone photos), flattens alpha onto white and scales
+    8- and 16-bit data alike.
+    """
+    from PIL import Image, ImageOps
+
+    path = Path(path)
+    if not path.exists():
+        raise OcrError(f"{path}: no such file")
+    if not path.is_file():
+        raise OcrError(f"{path}: not a file")
+    Image.MAX_IMAGE_PIXELS = None  # we apply our own, clearer limit below
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            if w * h > max_pixels:
+                raise OcrError(f"{path}: image is {w}×{h}, larger than the {max_pixels // 1_000_000} megapixel limit")
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                im = im.convert("RGBA")
+                background = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(background, im)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                a = np.asarray(im, dtype=np.float64)
+                top = 65535.0 if a.max() > 255 else 255.0
+                a = a / top
+            elif im.mode == "F":
+                a = np.asarray(im, dtype=np.float64)
+                a = (a - a.min()) / max(a.max() - a.min(), 1e-12)
+            else:
+                a = np.asarray(im.convert("L"), dtype=np.float64) / 255.0
+    except OcrError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise OcrError(f"{path}: not an image file (or a format we cannot read)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise OcrError(f"{path}: cannot read image ({e})") from None
+    if a.ndim != 2 or min(a.shape) < 1:
+        raise OcrError(f"{path}: image has no pixels")
+    return np.clip(a, 0.0, 1.0).astype(np.float32)
