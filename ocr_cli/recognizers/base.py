@@ -21,6 +21,7 @@ REGISTRY = {
     "mlp": "ocr_cli.recognizers.mlp:MLPRecognizer",
     "fc": "ocr_cli.recognizers.torch_nets:FCRecognizer",
     "cnn": "ocr_cli.recognizers.torch_nets:CNNRecognizer",
+    "squeezenet": "ocr_cli.recognizers.squeezenet:SqueezeNetRecognizer",
 }
 
 MODELS_DIR = Path(os.environ.get("OCR_MODELS_DIR", Path(__file__).resolve().parents[2] / "models"))
