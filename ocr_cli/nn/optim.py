@@ -1,0 +1,100 @@
+"""Optimizers, random mini-batches and the training loop.
+
+Optimizers see only the model's ``params`` and ``grads`` dicts and update arrays in place
+by name, so they work for any :class:`~ocr_cli.nn.model.Sequential`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class SGD:
+    """Plain gradient descent: W ← W − α·g."""
+
+    def __init__(self, lr: float = 0.01):
+        self.lr = lr
+
+    def step(self, params: dict, grads: dict) -> None:
+        for name, p in params.items():
+            p -= self.lr * grads[name]
+
+
+class Momentum:
+    """SGD with momentum: M ← μ·M − α·g, then W ← W + M (M starts at 0, one per parameter).
+
+    M is a running sum of past steps, so directions the gradient keeps pointing in build up
+    speed while oscillating components cancel.
+    """
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
+        self.lr, self.momentum = lr, momentum
+        self.M: dict[str, np.ndarray] = {}
+
+    def step(self, params: dict, grads: dict) -> None:
+        for name, p in params.items():
+            M = self.M.setdefault(name, np.zeros_like(p))
+            M *= self.momentum
+            M -= self.lr * grads[name]
+            p += M
+
+
+def minibatches(n: int, batch_size: int, rng: np.random.Generator):
+    """Yield index arrays covering ``range(n)`` once, in a fresh random order on each call.
+
+    Pass the same ``rng`` every epoch: each call draws a new permutation from it, so a run
+    is reproducible from its seed while epochs still differ.
+    """
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def train_epoch(model, loss, optimizer, X, y, batch_size: int = 32, rng=None) -> dict:
+    """One pass over ``(X, y)`` in random mini-batches: forward, loss, backward, step.
+
+    Returns the epoch's mean loss per sample and, for classification losses (integer or
+    one-hot targets), the training accuracy measured on the fly.
+    """
+    from ocr_cli.nn.losses import SoftmaxCrossEntropy, labels
+
+    rng = np.random.default_rng(rng)
+    X = np.asarray(X).reshape(len(X), -1).astype(model.dtype, copy=False)
+    y = np.asarray(y)
+    classify = isinstance(loss, SoftmaxCrossEntropy)
+    total, correct = 0.0, 0
+    for idx in minibatches(len(X), batch_size, rng):
+        out = model.forward(X[idx])
+        batch_loss = loss.forward(out, y[idx])
+        total += batch_loss * len(idx) if loss.reduction == "mean" else batch_loss
+        model.backward(loss.backward())
+        optimizer.step(model.params, model.grads)
+        if classify:
+            correct += int(np.sum(out.argmax(axis=1) == labels(y[idx])))
+    stats = {"loss": total / max(len(X), 1)}
+    if classify:
+        stats["acc"] = correct / max(len(X), 1)
+    return stats
+
+
+def fit(model, loss, optimizer, X, y, epochs: int = 10, batch_size: int = 32, seed=0,
+        X_val=None, y_val=None, callback=None) -> list[dict]:
+    """Train for ``epochs`` epochs; return one dict per epoch (``epoch``, ``loss``, ``acc``
+    and, given validation data, ``val_loss``/``val_acc``). ``callback(stats)`` runs after
+    each epoch, e.g. to print progress. For an autoencoder pass the flattened inputs as
+    ``y`` (and ``y_val``)."""
+    from ocr_cli.nn.losses import accuracy
+
+    rng = np.random.default_rng(seed)
+    history = []
+    for epoch in range(1, epochs + 1):
+        stats = {"epoch": epoch, **train_epoch(model, loss, optimizer, X, y, batch_size, rng)}
+        if X_val is not None and len(X_val):
+            out = model.forward(X_val)
+            v = loss.forward(out, y_val)
+            stats["val_loss"] = v if loss.reduction == "mean" else v / len(X_val)
+            if "acc" in stats:
+                stats["val_acc"] = accuracy(out, y_val)
+        history.append(stats)
+        if callback:
+            callback(stats)
+    return history
