@@ -1,0 +1,57 @@
+"""The course's NIST ``.mat`` files: ``nist36_train.mat``, ``nist26_valid.mat``, ...
+
+Each file holds ``{split}_data`` (N × 1024, one image per row, flattened in MATLAB column
+order, ink dark ≈ 0 on background ≈ 1) and ``{split}_labels`` (N × 36 or N × 26, one-hot).
+We unflatten in column order (``order="F"``), invert to ink = 1 and clip; the images are
+already centred 32×32 crops, so they are kept as they are rather than re-normalized.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ocr_cli.charset import SIZE
+from ocr_cli.errors import OcrError
+
+
+def find_mat(kind: str, split: str, path, data_dir) -> Path:
+    """``path`` may be the file, or a folder holding ``{kind}_{split}.mat`` (also under ``nist/``)."""
+    roots = [Path(path)] if path is not None else [Path(data_dir), Path(data_dir) / "nist"]
+    if path is not None and roots[0].is_file():
+        return roots[0]
+    for root in roots:
+        f = root / f"{kind}_{split}.mat"
+        if f.is_file():
+            return f
+    raise OcrError(f"{kind} {split} file not found: looked for {kind}_{split}.mat in "
+                   f"{', '.join(str(r) for r in roots)} (give --path)")
+
+
+def read_nist_mat(path, split: str, n_classes: int):
+    """Read one split of a NIST ``.mat`` file as ``(X, y)`` with ``y`` indices into the first ``n_classes``."""
+    import scipy.io
+
+    try:
+        mat = scipy.io.loadmat(path)
+    except (OSError, ValueError, TypeError, NotImplementedError) as e:
+        raise OcrError(f"{path}: not a readable .mat file ({e})") from None
+    dkey, lkey = f"{split}_data", f"{split}_labels"
+    if dkey not in mat or lkey not in mat:
+        have = sorted({k.split("_")[0] for k in mat if k.endswith("_data")})
+        raise OcrError(f"{path}: no {split!r} split (it has: {', '.join(have) or 'none'}; use --split)")
+    data, labels = np.asarray(mat[dkey]), np.asarray(mat[lkey])
+    if data.ndim != 2 or data.shape[1] != SIZE * SIZE or labels.shape != (len(data), n_classes):
+        raise OcrError(f"{path}: expected {dkey} N×{SIZE * SIZE} and {lkey} N×{n_classes}, "
+                       f"got {data.shape} and {labels.shape}")
+    X = np.clip(1.0 - data.reshape(-1, SIZE, SIZE, order="F"), 0.0, 1.0).astype(np.float32)
+    return X, labels.argmax(axis=1).astype(np.int64)
+
+
+def load_nist36(split, path, data_dir, n, seed):
+    return read_nist_mat(find_mat("nist36", split, path, data_dir), split, 36)
+
+
+def load_nist26(split, path, data_dir, n, seed):
+    """Letters only: the 26 one-hot columns are A–Z, which are also the first 26 of the 36 classes."""
+    return read_nist_mat(find_mat("nist26", split, path, data_dir), split, 26)

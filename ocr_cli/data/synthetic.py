@@ -1,0 +1,174 @@
+"""An offline synthetic handwriting engine: unlimited labeled block capitals and digits.
+
+A glyph is made in four steps, each mimicking a source of variation in real handwriting:
+
+1. pick a *skeleton* variant of the character (:mod:`ocr_cli.data.strokes`);
+2. wobble it like a hand does: jitter the control points, bend the densified strokes with a
+   smooth random displacement field, then slant, rotate and stretch the whole glyph;
+3. draw the strokes with a round pen of random width (PIL, C speed) at page resolution;
+4. for training samples, send the ink image through :func:`ocr_cli.glyph.normalize_glyph`,
+   the same geometry the page pipeline applies to crops from photos.
+
+A :class:`Style` holds the writer-level parameters (pen width, slant, aspect, preferred
+variants, how shaky the hand is). :func:`generate` draws a fresh style for every sample;
+page synthesis keeps one style per writer and passes it to :func:`render_glyph`.
+Everything is driven by a ``numpy.random.Generator``, so a seed fixes the output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from ocr_cli.charset import CLASSES, SIZE
+from ocr_cli.data.strokes import skeletons
+from ocr_cli.errors import OcrError
+from ocr_cli.glyph import normalize_glyph
+
+RENDER_HEIGHT = 48  # px per glyph height when rendering training samples; box-downsampled to 26
+
+
+@dataclass
+class Style:
+    """One writer's habits. Per-glyph variation is added around these values.
+
+    pen : pen width as a fraction of the glyph height
+    slant : horizontal shear (positive leans right)
+    aspect : width multiplier
+    shake : control-point jitter, in glyph heights
+    variants : ``{char: skeleton index}`` the writer always uses; missing chars pick at random
+    """
+
+    pen: float = 0.11
+    slant: float = 0.1
+    aspect: float = 1.0
+    shake: float = 0.03
+    variants: dict = field(default_factory=dict)
+
+
+def sample_style(rng: np.random.Generator, fix_variants: bool = False) -> Style:
+    """Draw a random writer. With ``fix_variants`` the writer keeps one shape per character."""
+    variants = {}
+    if fix_variants:
+        variants = {c: int(rng.integers(len(v))) for c, v in skeletons().items()}
+    return Style(
+        pen=float(np.exp(rng.uniform(np.log(0.08), np.log(0.2)))),
+        slant=float(rng.normal(0.1, 0.15)),
+        aspect=float(np.exp(rng.normal(0.0, 0.15))),
+        shake=float(rng.uniform(0.01, 0.05)),
+        variants=variants,
+    )
+
+
+def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
+    """Resample a polyline so consecutive points are at most ``step`` apart (bends stay smooth)."""
+    seg = np.diff(stroke, axis=0)
+    n = np.maximum(1, np.ceil(np.hypot(seg[:, 0], seg[:, 1]) / step).astype(int))
+    t = np.concatenate([np.arange(k) / k for k in n])
+    idx = np.repeat(np.arange(len(seg)), n)
+    return np.concatenate([stroke[idx] + seg[idx] * t[:, None], stroke[-1:]])
+
+
+def _warp(strokes, rng, style: Style):
+    """Apply the hand's wobble and the writer's geometry to a unit-height skeleton."""
+    out = []
+    for s in strokes:
+        noise = rng.normal(0.0, style.shake, s.shape)
+        if len(s) > 4:  # curves: smooth the noise along the stroke so arcs wobble, not zigzag
+            noise = np.stack([np.convolve(np.pad(noise[:, a], 2, mode="edge"), np.full(5, 0.5), "valid")
+                              for a in range(2)], axis=1)
+        s = s + noise
+        if len(s) == 2 or rng.random() < 0.3:  # over/undershoot the stroke ends
+            s = s.copy()
+            s[0] += (s[0] - s[1]) * rng.normal(0.0, 0.08)
+            s[-1] += (s[-1] - s[-2]) * rng.normal(0.0, 0.08)
+        out.append(_densify(s, 0.05))
+    pts = np.concatenate(out)
+    # smooth elastic bend: a sum of two random plane waves per axis, about one cycle per glyph
+    k = rng.normal(0.0, 5.0, (2, 2, 2))
+    phase = rng.uniform(0, 2 * np.pi, (2, 2))
+    amp = rng.uniform(0.0, 0.035, (2, 2))
+    disp = np.stack([(amp[a] * np.sin(pts @ k[a].T + phase[a])).sum(axis=1) for a in range(2)], axis=1)
+    pts = pts + disp
+    # writer geometry plus a little per-glyph variation
+    slant = style.slant + rng.normal(0.0, 0.05)
+    aspect = style.aspect * np.exp(rng.normal(0.0, 0.08))
+    theta = np.radians(rng.normal(0.0, 3.0))
+    c, s_ = np.cos(theta), np.sin(theta)
+    x, y = pts[:, 0] * aspect, pts[:, 1]
+    x = x + (0.5 - y) * slant
+    pts = np.stack([c * x - s_ * y, s_ * x + c * y], axis=1)
+    bounds = np.cumsum([len(s) for s in out])[:-1]
+    return np.split(pts, bounds)
+
+
+def _draw(strokes, height: float, pen: float, rng) -> np.ndarray:
+    """Rasterise strokes with a round pen; returns float32 ink in [0, 1] with a pen-wide margin."""
+    width = max(1, int(round(pen * height)))
+    pts = np.concatenate(strokes)
+    lo = pts.min(axis=0)
+    margin = width / 2 + 2
+    shape = np.ceil((pts.max(axis=0) - lo) * height + 2 * margin).astype(int) + 1
+    img = Image.new("L", (int(shape[0]), int(shape[1])), 0)
+    draw = ImageDraw.Draw(img)
+    r = width / 2
+    for s in strokes:
+        xy = (s - lo) * height + margin
+        if rng.random() < 0.04 and len(xy) > 6:  # pen lifted for a moment: a broken stroke
+            cut = int(rng.integers(2, len(xy) - 3))
+            pieces = [xy[:cut], xy[cut + 1:]]
+        else:
+            pieces = [xy]
+        for p in pieces:
+            flat = p.ravel().tolist()
+            if len(p) > 1:
+                draw.line(flat, fill=255, width=width, joint="curve")
+            for x, y in (p[0], p[-1]):  # round caps
+                draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    if rng.random() < 0.3:  # soft pen or out-of-focus scan; the stroke core stays full ink
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0) * height / 26))
+    ink = np.asarray(img, dtype=np.float32)
+    return ink / max(float(ink.max()), 1.0)
+
+
+def render_glyph(char: str, rng: np.random.Generator, height: int = 64, style: Style | None = None) -> np.ndarray:
+    """Draw one handwritten character at page resolution (not normalized).
+
+    Parameters
+    ----------
+    char : one of :data:`~ocr_cli.charset.CLASSES`
+    rng : numpy Generator (the only source of randomness)
+    height : glyph height in pixels before slant/rotation; pen width scales with it
+    style : a fixed :class:`Style` (one writer); ``None`` draws a random writer for this glyph
+
+    Returns
+    -------
+    ndarray (H, W) float32 ink image (ink = 1) with a small margin around the ink.
+    """
+    if char not in CLASSES:
+        raise OcrError(f"cannot synthesise {char!r}: not one of {CLASSES}")
+    style = style or sample_style(rng)
+    variants = skeletons()[char]
+    v = style.variants.get(char)
+    strokes = variants[v % len(variants)] if v is not None else variants[int(rng.integers(len(variants)))]
+    pen = style.pen * np.exp(rng.normal(0.0, 0.1))
+    return _draw(_warp(strokes, rng, style), height, pen, rng)
+
+
+def generate(n: int, seed: int = 0, classes: str = CLASSES):
+    """Generate ``n`` canonical samples balanced over ``classes``, deterministic for ``seed``.
+
+    Returns ``(X, y)``: ``X`` (n, 32, 32) float32 ink = 1; ``y`` int64 indices into
+    :data:`CLASSES` (also when ``classes`` is a subset, so sources always combine).
+    """
+    bad = [c for c in classes if c not in CLASSES]
+    if bad:
+        raise OcrError(f"cannot synthesise {''.join(bad)!r}: not in {CLASSES}")
+    rng = np.random.default_rng(seed)
+    y = np.resize(np.array([CLASSES.index(c) for c in classes], np.int64), n)
+    rng.shuffle(y)
+    X = np.empty((n, SIZE, SIZE), np.float32)
+    for i, label in enumerate(y):
+        X[i] = normalize_glyph(render_glyph(CLASSES[label], rng, RENDER_HEIGHT))
+    return X, y
