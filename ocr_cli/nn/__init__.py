@@ -19,8 +19,9 @@ Losses
     ``one_hot(y, C)``. Each loss: ``loss.forward(out, target) -> float``, ``loss.backward()``.
 Training
     ``SGD(lr)``, ``Momentum(lr, momentum=0.9)`` with ``opt.step(model.params, model.grads)``;
-    ``minibatches(n, batch_size, rng)``; ``train_epoch(model, loss, opt, X, y, batch_size, rng)``;
-    ``fit(model, loss, opt, X, y, epochs, batch_size, seed, X_val, y_val, callback)``.
+    ``minibatches(n, batch_size, rng)``; ``train_epoch(model, loss, opt, X, y, batch_size, rng, threads=1)``;
+    ``fit(model, loss, opt, X, y, epochs, batch_size, seed, X_val, y_val, callback, threads=1)``;
+    ``blas_threads(n)`` (context manager; training uses 1 BLAS thread, much faster here).
 Checking
     ``check_model(model, loss, X, y)``, ``check_layer(layer, X)``, ``check_loss(loss, out, y)``
     return relative errors; ``gradcheck_report()`` is what ``ocr gradcheck`` prints.
@@ -40,11 +41,11 @@ from ocr_cli.nn.gradcheck import check_layer, check_loss, check_model, gradcheck
 from ocr_cli.nn.layers import ACTIVATIONS, Identity, Layer, Linear, ReLU, Sigmoid, Softmax, Tanh, softmax, xavier_uniform
 from ocr_cli.nn.losses import SoftmaxCrossEntropy, SquaredError, accuracy, labels, one_hot
 from ocr_cli.nn.model import Sequential, build_mlp, load_model, load_params, save_model
-from ocr_cli.nn.optim import SGD, Momentum, fit, minibatches, train_epoch
+from ocr_cli.nn.optim import SGD, Momentum, blas_threads, fit, minibatches, train_epoch
 
 __all__ = [
     "ACTIVATIONS", "Identity", "Layer", "Linear", "Momentum", "ReLU", "SGD", "Sequential", "Sigmoid",
-    "Softmax", "SoftmaxCrossEntropy", "SquaredError", "Tanh", "accuracy", "build_mlp", "check_layer",
+    "Softmax", "SoftmaxCrossEntropy", "SquaredError", "Tanh", "accuracy", "blas_threads", "build_mlp", "check_layer",
     "check_loss", "check_model", "fit", "gradcheck_report", "labels", "load_model", "load_params",
     "minibatches", "numerical_gradient", "one_hot", "relative_error", "save_model", "softmax",
     "train_epoch", "xavier_uniform",

@@ -121,8 +121,11 @@ class Identity(Layer):
 
 def softmax(Z: np.ndarray) -> np.ndarray:
     """Row-wise softmax. Subtracting each row's max first changes nothing mathematically
-    (softmax is shift-invariant) but keeps every exponent ≤ 0, so ``exp`` cannot overflow."""
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    (softmax is shift-invariant) but keeps every exponent ≤ 0, so ``exp`` cannot overflow.
+    (Only Z − max itself can overflow, for entries near −1e308: to −inf, whose exp is the
+    correct limit 0.)"""
+    with np.errstate(over="ignore"):
+        E = np.exp(Z - Z.max(axis=1, keepdims=True))
     return E / E.sum(axis=1, keepdims=True)
 
 

@@ -49,7 +49,8 @@ class SoftmaxCrossEntropy:
 
     def forward(self, logits: np.ndarray, y) -> float:
         Y = one_hot(y, logits.shape[1], logits.dtype)
-        shifted = logits - logits.max(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):  # see layers.softmax: −inf here is harmless
+            shifted = logits - logits.max(axis=1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         self.P, self.Y = np.exp(log_p), Y
         loss = -float(np.sum(Y * log_p))

@@ -5,6 +5,8 @@ by name, so they work for any :class:`~ocr_cli.nn.model.Sequential`.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 
@@ -49,11 +51,28 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator):
         yield order[start:start + batch_size]
 
 
-def train_epoch(model, loss, optimizer, X, y, batch_size: int = 32, rng=None) -> dict:
+def blas_threads(n):
+    """Limit BLAS to ``n`` threads inside the block (``None``: leave it alone).
+
+    Mini-batch products (32 rows) are too small for BLAS threads to pay off; on a busy
+    2-core machine its spinning threads made an epoch 10-20× slower
+    (benchmarks/bench_mlp_epoch.py). Needs threadpoolctl; without it this does nothing.
+    """
+    if n is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(n, user_api="blas")
+
+
+def train_epoch(model, loss, optimizer, X, y, batch_size: int = 32, rng=None, threads=1) -> dict:
     """One pass over ``(X, y)`` in random mini-batches: forward, loss, backward, step.
 
     Returns the epoch's mean loss per sample and, for classification losses (integer or
-    one-hot targets), the training accuracy measured on the fly.
+    one-hot targets), the training accuracy measured on the fly. ``threads`` caps the BLAS
+    threads while training (see :func:`blas_threads`).
     """
     from ocr_cli.nn.losses import SoftmaxCrossEntropy, labels
 
@@ -62,14 +81,15 @@ def train_epoch(model, loss, optimizer, X, y, batch_size: int = 32, rng=None) ->
     y = np.asarray(y)
     classify = isinstance(loss, SoftmaxCrossEntropy)
     total, correct = 0.0, 0
-    for idx in minibatches(len(X), batch_size, rng):
-        out = model.forward(X[idx])
-        batch_loss = loss.forward(out, y[idx])
-        total += batch_loss * len(idx) if loss.reduction == "mean" else batch_loss
-        model.backward(loss.backward())
-        optimizer.step(model.params, model.grads)
-        if classify:
-            correct += int(np.sum(out.argmax(axis=1) == labels(y[idx])))
+    with blas_threads(threads):
+        for idx in minibatches(len(X), batch_size, rng):
+            out = model.forward(X[idx])
+            batch_loss = loss.forward(out, y[idx])
+            total += batch_loss * len(idx) if loss.reduction == "mean" else batch_loss
+            model.backward(loss.backward())
+            optimizer.step(model.params, model.grads)
+            if classify:
+                correct += int(np.sum(out.argmax(axis=1) == labels(y[idx])))
     stats = {"loss": total / max(len(X), 1)}
     if classify:
         stats["acc"] = correct / max(len(X), 1)
@@ -77,7 +97,7 @@ def train_epoch(model, loss, optimizer, X, y, batch_size: int = 32, rng=None) ->
 
 
 def fit(model, loss, optimizer, X, y, epochs: int = 10, batch_size: int = 32, seed=0,
-        X_val=None, y_val=None, callback=None) -> list[dict]:
+        X_val=None, y_val=None, callback=None, threads=1) -> list[dict]:
     """Train for ``epochs`` epochs; return one dict per epoch (``epoch``, ``loss``, ``acc``
     and, given validation data, ``val_loss``/``val_acc``). ``callback(stats)`` runs after
     each epoch, e.g. to print progress. For an autoencoder pass the flattened inputs as
@@ -87,7 +107,7 @@ def fit(model, loss, optimizer, X, y, epochs: int = 10, batch_size: int = 32, se
     rng = np.random.default_rng(seed)
     history = []
     for epoch in range(1, epochs + 1):
-        stats = {"epoch": epoch, **train_epoch(model, loss, optimizer, X, y, batch_size, rng)}
+        stats = {"epoch": epoch, **train_epoch(model, loss, optimizer, X, y, batch_size, rng, threads)}
         if X_val is not None and len(X_val):
             out = model.forward(X_val)
             v = loss.forward(out, y_val)
