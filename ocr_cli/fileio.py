@@ -77,6 +77,8 @@ def read_image(path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             w, h = im.size
             if w * h > max_pixels:
                 raise OcrError(f"{path}: image is {w}×{h}, larger than the {max_pixels // 1_000_000} megapixel limit")
+            if im.format == "JPEG" and im.mode in ("RGB", "YCbCr", "CMYK"):
+                im.draft("L", im.size)  # decode only the luma channel: several times faster
             im = ImageOps.exif_transpose(im)
             if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
                 im = im.convert("RGBA")
@@ -90,7 +92,7 @@ def read_image(path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
                 a = np.asarray(im, dtype=np.float64)
                 a = (a - a.min()) / max(a.max() - a.min(), 1e-12)
             else:
-                a = np.asarray(im.convert("L"), dtype=np.float64) / 255.0
+                a = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
     except OcrError:
         raise
     except Image.UnidentifiedImageError:
@@ -99,4 +101,5 @@ def read_image(path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         raise OcrError(f"{path}: cannot read image ({e})") from None
     if a.ndim != 2 or min(a.shape) < 1:
         raise OcrError(f"{path}: image has no pixels")
-    return np.clip(a, 0.0, 1.0).astype(np.float32)
+    a = a.astype(np.float32, copy=False)
+    return np.clip(a, 0.0, 1.0, out=a)
