@@ -23,13 +23,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ocr_cli.errors import OcrError
-from ocr_cli.recognizers.base import Recognizer
+from ocr_cli.recognizers.torch_nets import TorchRecognizer
 
 GREY_MEAN = (0.485 + 0.456 + 0.406) / 3  # ImageNet's per-channel statistics, averaged
 GREY_STD = (0.229 + 0.224 + 0.225) / 3
@@ -84,11 +83,10 @@ def imagenet_state_dict(source=None) -> dict:
     return state
 
 
-class SqueezeNetRecognizer(Recognizer):
+class SqueezeNetRecognizer(TorchRecognizer):
     """SqueezeNet 1.1 over grey glyphs; random init, or ImageNet features via :meth:`load_imagenet`."""
 
     name = "squeezenet"
-    weights_suffix = ".pt"
 
     def __init__(self, classes: str, input_size: int = 64):
         super().__init__(classes)
@@ -111,18 +109,3 @@ class SqueezeNetRecognizer(Recognizer):
         except RuntimeError as e:
             first = str(e).strip().splitlines()[-1].strip()
             raise OcrError(f"{source}: weights do not fit squeezenet1_1 ({first})") from None
-
-    def predict_proba(self, X: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        self.net.eval()
-        out = []
-        with torch.inference_mode():
-            for i in range(0, len(X), batch_size):
-                xb = torch.as_tensor(np.asarray(X[i:i + batch_size], dtype=np.float32))
-                out.append(torch.softmax(self.net(xb), dim=1).numpy())
-        return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
-
-    def save_weights(self, path: Path) -> None:
-        torch.save(self.net.state_dict(), path)
-
-    def load_weights(self, path: Path) -> None:
-        self.net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
