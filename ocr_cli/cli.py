@@ -68,6 +68,88 @@ def gradcheck(tol, seed):
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--model", "model_name", type=click.Choice(["mlp", "fc", "cnn"]), required=True, help="Recognizer to train.")
+@click.option("--dataset", required=True,
+              help="Sources, comma-separated: synthetic, nist26[:PATH], mnist5k, nist36, emnist, folder:DIR, ...")
+@click.option("--val", default=None, help="Extra sources to validate on (their held-out part), not trained on.")
+@click.option("--epochs", type=int, default=None, help="Epochs (default: 20 for mlp/fc, 10 for cnn).")
+@click.option("--lr", type=float, multiple=True,
+              help="Peak learning rate (cosine decay). Repeat it to compare rates on one plot, e.g. best, ×10, ÷10.")
+@click.option("--batch-size", type=int, default=None, help="Mini-batch size (default: 32 for mlp/fc, 64 for cnn).")
+@click.option("--hidden", default=None, help="Hidden sizes: '64' or '256,128' for mlp/fc; the head's width for cnn.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of initialisation, order, augmentation, synthetic data.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Results folder (default: runs/MODEL).")
+@click.option("--init-from", type=click.Path(dir_okay=False), default=None, help="Start from this saved model (same kind).")
+@click.option("--synthetic", "synthetic_n", type=int, default=10_000, show_default=True,
+              help="Fresh synthetic samples per epoch (when 'synthetic' is a source).")
+@click.option("--repeat-real", type=int, default=1, show_default=True,
+              help="Show each real source's training part this many times per epoch (differently augmented).")
+@click.option("--no-augment", is_flag=True, help="Train on the samples as they are.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live (default: $OCR_DATA_DIR or ./data).")
+@click.option("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice).")
+def train(model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, init_from, synthetic_n,
+          repeat_real, no_augment, data_dir, threads):
+    """Train a recognizer; write the model, its sidecar, curves and confusion matrix to --out.
+
+    A fixed stratified 30% of every real source is held out (never trained on) and every
+    number is measured on it. Ctrl-C keeps the best model so far.
+    """
+    import shlex
+
+    from ocr_cli.train import DataMix, train as train_one, train_lrs
+
+    if synthetic_n < 0 or repeat_real < 1:
+        raise click.BadParameter("--synthetic must be >= 0 and --repeat-real >= 1")
+    try:
+        hidden_sizes = [int(h) for h in hidden.split(",")] if hidden else None
+    except ValueError:
+        raise click.BadParameter(f"--hidden {hidden!r}: give sizes like 64 or 256,128") from None
+    if hidden_sizes and model_name == "cnn":
+        if len(hidden_sizes) != 1:
+            raise click.BadParameter("--hidden for cnn is one number (the head's width)")
+        hidden_sizes = hidden_sizes[0]
+    out = out or f"runs/{model_name}"
+    mix = DataMix.load(dataset, val=val, data_dir=data_dir, synthetic_n=synthetic_n, repeat_real=repeat_real)
+    kw = dict(epochs=epochs, batch_size=batch_size, hidden=hidden_sizes, seed=seed, init_from=init_from,
+              augment=not no_augment, threads=threads, command="ocr " + shlex.join(sys.argv[1:]), log=click.echo)
+    results = train_lrs(lr, model_name, mix, out, **kw) if len(lr) > 1 else {None: train_one(model_name, mix, out, lr=lr[0] if lr else None, **kw)}
+    for rate, r in results.items():
+        where = f"lr {rate:g}: " if rate is not None else ""
+        if r.model_path is None:
+            continue
+        m = r.metrics
+        click.echo(f"{where}best epoch {m['epoch']}: val acc {m['val_acc']:.2%}  "
+                   + "  ".join(f"{k} {v:.2%}" for k, v in m["heldout_acc"].items()) + f"  ({r.seconds:.0f}s) -> {r.model_path}")
+        if r.confused:
+            click.echo("  most confused (true->predicted: count): " + ", ".join(f"{t}->{p}: {c}" for t, p, c in r.confused))
+    if any(r.interrupted for r in results.values()):
+        sys.exit(130)
+
+
+@cli.group()
+def data():
+    """Look at the character data sources."""
+
+
+@data.command()
+@click.option("--dataset", required=True,
+              help="Sources, comma-separated: synthetic, nist36, nist26, emnist[-SPLIT], mnist, mnist5k, folder (NAME:PATH allowed).")
+@click.option("--n", "n", type=int, default=100, show_default=True, help="Samples per source.")
+@click.option("--split", type=click.Choice(["train", "valid", "test"]), default="train", show_default=True)
+@click.option("--path", type=click.Path(), default=None, help="File or folder for sources that read one (nist, folder, mnist5k).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live (default: $OCR_DATA_DIR or ./data).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG to write.")
+def preview(dataset, n, split, path, data_dir, seed, out):
+    """Render a labeled grid of samples to a PNG (check orientation, polarity and style)."""
+    from ocr_cli.data.preview import preview_dataset
+
+    if n < 1:
+        raise click.BadParameter("--n must be at least 1")
+    shown, present = preview_dataset(dataset, out, n=n, split=split, path=path, data_dir=data_dir, seed=seed)
+    click.echo(f"{shown} samples ({present}) -> {out}")
+
 def main():
     cli(prog_name="ocr")
 

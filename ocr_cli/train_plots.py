@@ -1,0 +1,110 @@
+"""Figures and tables of a training run: curves, confusion matrix, first-layer weights.
+
+matplotlib is imported inside each function (headless ``Agg``), and every PNG is written
+atomically, so an interrupted run never leaves half a figure.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ocr_cli.fileio import atomic_path
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path) -> None:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    _plt().close(fig)
+
+
+def plot_curves(runs: dict, path, title: str = "") -> None:
+    """Loss and accuracy per epoch, train (dashed) and validation (solid), one colour per run.
+
+    ``runs`` maps a label (e.g. ``"lr=0.05"``) to a history: a list of per-epoch dicts with
+    ``epoch``, ``loss``, ``acc``, ``val_loss``, ``val_acc``. One run gives the usual curves,
+    several give the learning-rate comparison on the same axes.
+    """
+    plt = _plt()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    for i, (label, history) in enumerate(runs.items()):
+        epochs = [h["epoch"] for h in history]
+        colour = f"C{i}"
+        prefix = f"{label} " if len(runs) > 1 else ""
+        for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
+            ax.plot(epochs, [h[key] for h in history], "--", color=colour, label=f"{prefix}train")
+            ax.plot(epochs, [h[f"val_{key}"] for h in history], "-o", ms=3, color=colour, label=f"{prefix}validation")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy", ylim=(0, 1))
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """``cm[t, p]`` counts samples of true class ``t`` predicted as ``p``."""
+    cm = np.zeros((n_classes, n_classes), np.int64)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+
+
+def most_confused(cm: np.ndarray, classes: str, k: int = 10) -> list[tuple[str, str, int]]:
+    """The ``k`` largest off-diagonal counts as ``(true, predicted, count)``."""
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(off, axis=None)[::-1][:k]
+    pairs = [(classes[t], classes[p], int(off[t, p])) for t, p in zip(*np.unravel_index(order, cm.shape))]
+    return [p for p in pairs if p[2] > 0]
+
+
+def plot_confusion(cm: np.ndarray, classes: str, path, title: str = "") -> None:
+    """Row-normalised confusion matrix (rows: true class), the counts of errors written in."""
+    plt = _plt()
+    rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(9, 8))
+    im = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    ticks = np.arange(len(classes))
+    ax.set_xticks(ticks, list(classes), fontsize=7)
+    ax.set_yticks(ticks, list(classes), fontsize=7)
+    ax.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix (row-normalised)")
+    for t, p in zip(*np.nonzero(cm)):
+        if t != p:
+            ax.text(p, t, str(cm[t, p]), ha="center", va="center", fontsize=5, color="crimson")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    _save(fig, path)
+
+
+def plot_first_layer(W_init: np.ndarray, W_final: np.ndarray, path, max_units: int = 64) -> None:
+    """The first layer's weights, one 32×32 image per hidden unit, at initialisation and trained.
+
+    ``W`` is ``(1024, n_hidden)``; each column is reshaped to the sample's 32×32 layout and
+    scaled to its own range, so the shapes (strokes, blobs) are visible rather than the scale.
+    """
+    plt = _plt()
+    n = min(W_final.shape[1], max_units)
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, 2 * cols + 1, figsize=(2 * cols * 0.8 + 0.8, rows * 0.8))
+    axes = np.atleast_2d(axes)
+    for ax in axes.flat:
+        ax.axis("off")
+    for half, (W, name) in enumerate(((W_init, "initialisation"), (W_final, "trained"))):
+        for u in range(n):
+            r, c = divmod(u, cols)
+            ax = axes[r, c + half * (cols + 1)]
+            ax.imshow(W[:, u].reshape(32, 32), cmap="RdBu_r")
+        axes[0, half * (cols + 1)].set_title(f"first-layer weights, {name}", loc="left", fontsize=9)
+    _save(fig, path)
