@@ -192,7 +192,11 @@ class TorchStep:
         import torch
 
         self.torch, self.net = torch, rec.net
-        self.opt = torch.optim.SGD(self.net.parameters(), lr=lr, momentum=MOMENTUM, weight_decay=weight_decay)
+        trainable = [p for p in self.net.parameters() if p.requires_grad]  # fine-tuning may freeze some
+        self.opt = torch.optim.SGD(trainable, lr=lr, momentum=MOMENTUM, weight_decay=weight_decay)
+        # a frozen BatchNorm must also keep its running statistics: it stays in eval mode
+        self.frozen_norms = [m for m in self.net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                             and not any(p.requires_grad for p in m.parameters())]
 
     def set_lr(self, lr: float) -> None:
         for g in self.opt.param_groups:
@@ -201,6 +205,8 @@ class TorchStep:
     def __call__(self, X, y):
         torch = self.torch
         self.net.train()
+        for m in self.frozen_norms:
+            m.eval()
         logits = self.net(torch.from_numpy(X))
         target = torch.from_numpy(y)
         loss = torch.nn.functional.cross_entropy(logits, target)
@@ -259,11 +265,12 @@ def _first_layer(rec):
 def train(model: str, mix: DataMix, out, epochs: int | None = None, lr: float | None = None,
           batch_size: int | None = None, hidden=None, seed: int = 0, init_from=None,
           augment: bool = True, threads: int | None = None, command: str | None = None,
-          progress: bool = True, log=print) -> RunResult:
+          progress: bool = True, log=print, rec=None) -> RunResult:
     """Train one recognizer on ``mix``; write the model, its sidecar and the figures into ``out``.
 
     Returns a :class:`RunResult`. Ctrl-C stops after the current batch: the best model so far
-    stays on disk and the figures are drawn from the epochs completed.
+    stays on disk and the figures are drawn from the epochs completed. ``rec`` trains that
+    recognizer (e.g. one prepared by :mod:`ocr_cli.finetune`) instead of making one.
     """
     from tqdm import tqdm
 
@@ -276,7 +283,7 @@ def train(model: str, mix: DataMix, out, epochs: int | None = None, lr: float | 
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise OcrError("--epochs and --batch-size must be >= 1 and --lr > 0")
     out = Path(out)
-    rec = make_recognizer(model, hidden, seed, init_from)
+    rec = rec if rec is not None else make_recognizer(model, hidden, seed, init_from)
     if rec.name != "mlp":
         import torch
 
