@@ -68,6 +68,71 @@ def gradcheck(tol, seed):
         sys.exit(1)
 
 
+def _page_recognizer(model, weights):
+    """The recognizer for page commands: ``--weights`` if given, else the shipped ``--model``."""
+    from ocr_cli.recognizers import default_model_path, load_recognizer
+
+    rec = load_recognizer(weights or default_model_path(model))
+    if weights and model and rec.name != model:
+        raise OcrError(f"{weights}: holds a {rec.name!r} model, not {model!r}")
+    return rec
+
+
+_model_option = click.option("--model", type=click.Choice(["cnn", "mlp", "fc"]), default=None,
+                             help="Shipped model to use (default: cnn).")
+_weights_option = click.option("--weights", type=click.Path(dir_okay=False), default=None,
+                               help="A saved model file (.pt/.npz or its .json sidecar) instead of a shipped one.")
+
+
+@cli.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path())
+@_model_option
+@_weights_option
+@click.option("--json", "as_json", is_flag=True, help="Print lines, words, characters, boxes and confidences as JSON.")
+@click.option("--boxes", type=click.Path(dir_okay=False), default=None,
+              help="Save an overlay PNG of the found boxes and predictions (one per image: OUT_<stem>.png when several).")
+def extract(images, model, weights, as_json, boxes):
+    """Print the text of each page image."""
+    import json
+    from pathlib import Path
+
+    from ocr_cli.fileio import read_image
+    from ocr_cli.page import read_page
+
+    rec = _page_recognizer(model or ("" if weights else "cnn"), weights)
+    results = []
+    for path in images:
+        grey = read_image(path)
+        page = read_page(grey, rec)
+        page.source = str(path)
+        if boxes:
+            out = Path(boxes) if len(images) == 1 else Path(boxes).with_name(f"{Path(boxes).stem}_{Path(path).stem}.png")
+            page.draw(grey, out)
+        if as_json:
+            results.append(page.to_dict())
+            continue
+        if len(images) > 1:
+            click.echo(f"==> {path} <==")
+        click.echo(page.text)
+    if as_json:
+        click.echo(json.dumps(results[0] if len(images) == 1 else results, indent=2))
+
+
+@cli.command("eval")
+@click.argument("directory", type=click.Path())
+@_model_option
+@_weights_option
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def eval_pages(directory, model, weights, as_json):
+    """Score page reading on every image in DIRECTORY that has a <stem>.txt ground truth."""
+    import json
+
+    from ocr_cli.page.evaluate import evaluate_dir, format_table
+
+    report = evaluate_dir(directory, _page_recognizer(model or ("" if weights else "cnn"), weights))
+    click.echo(json.dumps(report, indent=2) if as_json else format_table(report))
+
+
 @cli.command()
 @click.option("--model", "model_name", type=click.Choice(["mlp", "fc", "cnn"]), required=True, help="Recognizer to train.")
 @click.option("--dataset", required=True,
@@ -97,10 +162,8 @@ def train(model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, i
     """
     import shlex
 
-    from ocr_cli.train import DataMix, train as train_one, train_lrs
+    from ocr_cli.train import run_training
 
-    if synthetic_n < 0 or repeat_real < 1:
-        raise click.BadParameter("--synthetic must be >= 0 and --repeat-real >= 1")
     try:
         hidden_sizes = [int(h) for h in hidden.split(",")] if hidden else None
     except ValueError:
@@ -109,11 +172,10 @@ def train(model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, i
         if len(hidden_sizes) != 1:
             raise click.BadParameter("--hidden for cnn is one number (the head's width)")
         hidden_sizes = hidden_sizes[0]
-    out = out or f"runs/{model_name}"
-    mix = DataMix.load(dataset, val=val, data_dir=data_dir, synthetic_n=synthetic_n, repeat_real=repeat_real)
-    kw = dict(epochs=epochs, batch_size=batch_size, hidden=hidden_sizes, seed=seed, init_from=init_from,
-              augment=not no_augment, threads=threads, command="ocr " + shlex.join(sys.argv[1:]), log=click.echo)
-    results = train_lrs(lr, model_name, mix, out, **kw) if len(lr) > 1 else {None: train_one(model_name, mix, out, lr=lr[0] if lr else None, **kw)}
+    results = run_training(model_name, dataset, out or f"runs/{model_name}", lrs=lr, val=val, data_dir=data_dir,
+                           synthetic_n=synthetic_n, repeat_real=repeat_real, init_from=init_from, epochs=epochs,
+                           batch_size=batch_size, hidden=hidden_sizes, seed=seed, augment=not no_augment,
+                           threads=threads, command="ocr " + shlex.join(sys.argv[1:]), log=click.echo)
     for rate, r in results.items():
         where = f"lr {rate:g}: " if rate is not None else ""
         if r.model_path is None:

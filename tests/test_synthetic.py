@@ -49,3 +49,18 @@ def test_writer_style_fixes_variants_and_pen():
     a = render_glyph("4", np.random.default_rng(1), 64, style)
     b = render_glyph("4", np.random.default_rng(2), 64, style)
     assert a.shape != b.shape or not np.array_equal(a, b)  # same writer, two different glyphs
+
+
+def test_data_preview_cli_writes_a_png(tmp_path):
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from ocr_cli.cli import cli
+
+    out = tmp_path / "grid.png"
+    r = CliRunner().invoke(cli, ["data", "preview", "--dataset", "synthetic", "--n", "12", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "12 samples" in r.output and Image.open(out).size[0] > 100
+    r = CliRunner().invoke(cli, ["data", "preview", "--dataset", "nist36", "--data-dir", str(tmp_path),
+                                 "--out", str(tmp_path / "x.png")])
+    assert r.exit_code == 1 and r.output.startswith("error:") and "not found" in r.output

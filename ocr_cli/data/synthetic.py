@@ -55,7 +55,7 @@ def sample_style(rng: np.random.Generator, fix_variants: bool = False) -> Style:
     return Style(
         pen=float(np.exp(rng.uniform(np.log(0.08), np.log(0.2)))),
         slant=float(rng.normal(0.1, 0.15)),
-        aspect=float(np.exp(rng.normal(0.0, 0.15))),
+        aspect=float(np.exp(rng.normal(0.1, 0.15))),
         shake=float(rng.uniform(0.01, 0.05)),
         variants=variants,
     )
