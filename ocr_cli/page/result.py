@@ -1,0 +1,119 @@
+"""Typed page results and the one place that renders them as text, JSON and an overlay.
+
+``Page → Line → Word → Char``; every level has a box ``(x0, y0, x1, y1)`` in pixels of the
+original image and a confidence (a character's is the recognizer's probability, a word's
+or line's the lowest of its characters: a chain is as sure as its weakest link).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def _union(boxes):
+    if not boxes:
+        return (0, 0, 0, 0)
+    b = np.array(boxes)
+    return (int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max()))
+
+
+@dataclass
+class Char:
+    text: str
+    box: tuple[int, int, int, int]
+    confidence: float
+
+
+@dataclass
+class Word:
+    chars: list[Char]
+
+    @property
+    def text(self) -> str:
+        return "".join(c.text for c in self.chars)
+
+    @property
+    def box(self):
+        return _union([c.box for c in self.chars])
+
+    @property
+    def confidence(self) -> float:
+        return min((c.confidence for c in self.chars), default=0.0)
+
+
+@dataclass
+class Line:
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def chars(self) -> list[Char]:
+        return [c for w in self.words for c in w.chars]
+
+    @property
+    def box(self):
+        return _union([w.box for w in self.words])
+
+    @property
+    def confidence(self) -> float:
+        return min((w.confidence for w in self.words), default=0.0)
+
+
+@dataclass
+class Page:
+    lines: list[Line] = field(default_factory=list)
+    width: int = 0
+    height: int = 0
+    angle: float = 0.0  # text angle in degrees, as found by the layout step
+    source: str = ""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def chars(self) -> list[Char]:
+        return [c for line in self.lines for c in line.chars]
+
+    def to_dict(self) -> dict:
+        """A plain JSON-ready dict: the text, then every line, word and character with its box."""
+        def item(x, **more):
+            return {"text": x.text, "box": list(x.box), "confidence": round(float(x.confidence), 4), **more}
+
+        return {
+            "source": self.source, "width": self.width, "height": self.height,
+            "angle": round(self.angle, 2), "text": self.text,
+            "lines": [item(line, words=[item(w, chars=[item(c) for c in w.chars]) for w in line.words])
+                      for line in self.lines],
+        }
+
+    def draw(self, image: np.ndarray, path) -> None:
+        """Save ``image`` (grey, white = 1) with line boxes, character boxes and predictions drawn on it.
+
+        Colour encodes confidence: green sure, orange unsure (< 0.8), red doubtful (< 0.5).
+        """
+        from PIL import Image, ImageDraw, ImageFont
+
+        from ocr_cli.fileio import atomic_path
+
+        im = Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).convert("RGB")
+        d = ImageDraw.Draw(im)
+        scale = max(1, round(max(im.size) / 1200))
+        for line in self.lines:
+            x0, y0, x1, y1 = line.box
+            d.rectangle([x0 - 3 * scale, y0 - 3 * scale, x1 + 3 * scale, y1 + 3 * scale], outline=(60, 90, 255), width=scale)
+            for c in line.chars:
+                colour = (0, 170, 0) if c.confidence >= 0.8 else (255, 140, 0) if c.confidence >= 0.5 else (230, 0, 0)
+                d.rectangle(list(c.box), outline=colour, width=scale)
+                size = max(10, (c.box[3] - c.box[1]) // 2)
+                try:
+                    font = ImageFont.load_default(size=size)
+                except TypeError:  # Pillow < 10.1 has one fixed-size default font
+                    font = ImageFont.load_default()
+                d.text((c.box[0], c.box[1] - size - 2 * scale), c.text, fill=colour, font=font)
+        with atomic_path(path, suffix=".png") as tmp:
+            im.save(tmp, format="PNG")

@@ -1,0 +1,132 @@
+"""Ink mask in, candidate character boxes out.
+
+Boxes are ``int`` arrays of ``(r0, r1, c0, c1)`` (half-open) in mask pixels. Every size
+decision is made relative to the page's own typical character height, so the same rules
+hold for a small scan and a 12-megapixel photo.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+
+def components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label 8-connected ink; return ``(labels, boxes, areas)`` with box i for label i + 1."""
+    labels, n = ndi.label(mask, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return labels, np.zeros((0, 4), int), np.zeros(0, int)
+    slices = ndi.find_objects(labels)
+    boxes = np.array([(s[0].start, s[0].stop, s[1].start, s[1].stop) for s in slices], int)
+    areas = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    return labels, boxes, areas
+
+
+def heights(boxes):
+    return boxes[:, 1] - boxes[:, 0]
+
+
+def widths(boxes):
+    return boxes[:, 3] - boxes[:, 2]
+
+
+def typical_height(boxes: np.ndarray) -> float:
+    """The page's character height: the median height of the larger half of the components.
+
+    Specks and stroke fragments are many but small; taking the median over components at
+    least half as tall as the tallest decile keeps them from dragging the estimate down.
+    """
+    if len(boxes) == 0:
+        return 0.0
+    size = np.maximum(heights(boxes), widths(boxes))
+    big = boxes[size >= 0.4 * np.percentile(size, 90)]
+    return float(np.median(heights(big)))
+
+
+def keep_text_like(boxes: np.ndarray, areas: np.ndarray, shape, char_h: float) -> np.ndarray:
+    """Boolean mask of boxes that may be (part of) a character.
+
+    Drops specks (dots, grain: small in both directions), blobs far larger than any
+    character, long thin rules, and large shapes touching the image border (page edges,
+    desk, shadows). Stroke fragments (one bar of an ``E``) stay: they are long in one
+    direction.
+    """
+    h, w = heights(boxes), widths(boxes)
+    longest = np.maximum(h, w)
+    speck = (longest < 0.3 * char_h) | (areas < 0.004 * char_h**2)
+    huge = (h > 3.0 * char_h) | (w > 12.0 * char_h)
+    rule = (w > 2.5 * char_h) & (h < 0.25 * char_h) | (h > 2.0 * char_h) & (w < 0.1 * char_h)
+    H, W = shape
+    touches = (boxes[:, 0] == 0) | (boxes[:, 2] == 0) | (boxes[:, 1] == H) | (boxes[:, 3] == W)
+    edge = touches & (longest > 1.5 * char_h)
+    return ~(speck | huge | rule | edge)
+
+
+def split_touching(labels: np.ndarray, char: np.ndarray, box: np.ndarray, n: int) -> list[np.ndarray]:
+    """Cut one too-wide character (its label ids ``char``, box ``box``) into ``n`` parts.
+
+    Cuts go through the column with the least ink near each expected boundary (within a
+    quarter of a part's width), where two touching letters usually meet. The pixels of each
+    new part get a fresh label in ``labels`` (modified in place). Returns ``(labels, box)``
+    per part.
+    """
+    r0, r1, c0, c1 = box
+    region = labels[r0:r1, c0:c1]
+    own = np.isin(region, char)
+    profile = own.sum(axis=0).astype(float)
+    part = (c1 - c0) / n
+    cuts = []
+    for k in range(1, n):
+        lo, hi = int(k * part - part / 4), int(k * part + part / 4) + 1
+        cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    parts, start = [], 0
+    next_label = int(labels.max()) + 1
+    for k, stop in enumerate(cuts + [c1 - c0]):
+        mine = own[:, start:stop]
+        rows = np.flatnonzero(mine.any(axis=1))
+        if rows.size == 0:
+            start = stop
+            continue
+        ids = np.asarray(char)
+        if k > 0:  # the first part keeps the original ids
+            region[:, start:stop][mine] = next_label
+            ids = np.array([next_label])
+            next_label += 1
+        parts.append((ids, np.array([r0 + rows[0], r0 + rows[-1] + 1, c0 + start, c0 + stop])))
+        start = stop
+    return parts
+
+
+def merge_stacked(boxes: np.ndarray, char_h: float) -> list[np.ndarray]:
+    """Group pieces stacked one above the other into one character (indices per group).
+
+    A character whose strokes broke across (a pen lifted mid-letter, a faint crossing)
+    falls apart into an upper and a lower piece that share their columns. Two pieces join
+    when they overlap horizontally by half the narrower one, the vertical gap between them
+    is under a quarter of a character height and together they are no taller than 1.4
+    characters (so letters of neighbouring lines never join).
+    """
+    n = len(boxes)
+    parent = np.arange(n)
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = np.argsort(boxes[:, 2])
+    for a_pos, a in enumerate(order):
+        for b in order[a_pos + 1:]:
+            if boxes[b, 2] >= boxes[a, 3]:
+                break  # sorted by left edge: no later box overlaps a's columns
+            ra, rb = root(a), root(b)
+            if ra == rb:
+                continue
+            overlap = min(boxes[a, 3], boxes[b, 3]) - boxes[b, 2]
+            narrower = min(boxes[a, 3] - boxes[a, 2], boxes[b, 3] - boxes[b, 2])
+            gap = max(boxes[a, 0], boxes[b, 0]) - min(boxes[a, 1], boxes[b, 1])
+            tall = max(boxes[a, 1], boxes[b, 1]) - min(boxes[a, 0], boxes[b, 0])
+            if overlap >= 0.5 * narrower and gap < 0.25 * char_h and tall <= 1.4 * char_h:
+                parent[rb] = ra
+    roots = np.array([root(i) for i in range(n)])
+    return [np.flatnonzero(roots == r) for r in np.unique(roots)]

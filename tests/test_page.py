@@ -1,0 +1,224 @@
+"""The page pipeline: segmentation and layout on synthetic pages, results, scoring, the CLI."""
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from ocr_cli.charset import CLASSES
+from ocr_cli.cli import cli
+from ocr_cli.page import Char, Line, Page, Word, find_characters, read_page
+from ocr_cli.page import segment
+from ocr_cli.page.evaluate import edit_distance, evaluate_dir, score_text
+from ocr_cli.page.samples import render_page
+from ocr_cli.recognizers import default_model_path, load_recognizer
+from ocr_cli.recognizers.base import Recognizer
+
+TEXT = ["HELLO WORLD", "A 12 BC 345", "QUIZ JOVE"]
+
+
+class Spy(Recognizer):
+    """Answers 'X' for everything and remembers the batches it was given."""
+
+    name = "spy"
+
+    def __init__(self):
+        super().__init__(CLASSES)
+        self.batches = []
+
+    def predict_proba(self, X):
+        self.batches.append(X.shape)
+        p = np.zeros((len(X), len(CLASSES)), np.float32)
+        p[:, CLASSES.index("X")] = 1.0
+        return p
+
+
+def structure(found):
+    """Characters per word per line, as found."""
+    return [[len(w) for w in words] for words in found.lines]
+
+
+def truth_structure(lines):
+    return [[len(w) for w in line.split()] for line in lines]
+
+
+@pytest.mark.parametrize("options", [
+    dict(seed=0),
+    dict(seed=1, angle=5.0, lighting=0.5, noise=0.03),
+    dict(seed=2, angle=-8.0, breaks=0.4, spacing=0.4),
+    dict(seed=3, spacing=2.0, lighting=0.6, char_h=60),
+])
+def test_every_character_is_found_once_in_its_line_and_word(options):
+    found = find_characters(render_page(TEXT, **options))
+    assert structure(found) == truth_structure(TEXT)
+    boxes = found.boxes
+    assert len(boxes) == sum(len(t.replace(" ", "")) for t in TEXT)
+    # no two characters share pixels or boxes
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            ov_r = min(boxes[i, 1], boxes[j, 1]) - max(boxes[i, 0], boxes[j, 0])
+            ov_c = min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 2], boxes[j, 2])
+            assert ov_r <= 0 or ov_c <= 0.3 * (boxes[i, 3] - boxes[i, 2])
+
+
+def test_rotation_is_measured():
+    found = find_characters(render_page(TEXT, seed=4, angle=10.0))
+    assert abs(np.rad2deg(found.angle) + 10.0) <= 1.0  # counter-clockwise page = text rising to the right
+
+
+def test_read_page_uses_one_batch_and_maps_boxes_to_the_original_image():
+    grey = render_page(TEXT, seed=5, char_h=120)  # large: found at reduced resolution
+    spy = Spy()
+    page = read_page(grey, spy)
+    assert len(spy.batches) == 1 and spy.batches[0][1:] == (32, 32)
+    assert page.text == "\n".join(" ".join("X" * len(w) for w in t.split()) for t in TEXT)
+    ink_cols = np.flatnonzero((grey < 0.5).any(axis=0))
+    x0, _, x1, _ = page.lines[0].box
+    assert abs(x0 - ink_cols[0]) < 6 and x1 <= grey.shape[1]
+
+
+def test_blank_and_tiny_pages_read_as_empty():
+    spy = Spy()
+    for grey in (np.ones((400, 600), np.float32), np.full((1, 1), 0.3, np.float32),
+                 np.clip(np.random.default_rng(0).normal(0.8, 0.01, (300, 300)), 0, 1).astype(np.float32)):
+        page = read_page(grey, spy)
+        assert page.text == "" and page.lines == []
+
+
+def test_split_touching_cuts_at_the_thin_join():
+    mask = np.zeros((40, 80), bool)
+    mask[5:35, 5:38] = True
+    mask[5:35, 42:75] = True
+    mask[18:21, 38:42] = True  # a thin bridge between two blobs
+    labels, boxes, _ = segment.components(mask)
+    parts = segment.split_touching(labels, np.array([1]), boxes[0], 2)
+    assert len(parts) == 2
+    assert 36 <= parts[0][1][3] <= 44 and 36 <= parts[1][1][2] <= 44
+    assert (labels[:, :37] == 1).sum() == (mask[:, :37]).sum()  # left blob kept its id
+
+
+def test_page_renders_text_json_and_overlay(tmp_path):
+    page = Page([Line([Word([Char("A", (1, 2, 11, 22), 0.9), Char("B", (13, 2, 23, 22), 0.4)]),
+                       Word([Char("7", (40, 3, 50, 23), 0.7)])])], width=60, height=30)
+    assert page.text == "AB 7"
+    d = page.to_dict()
+    assert d["text"] == "AB 7" and d["lines"][0]["box"] == [1, 2, 50, 23]
+    assert d["lines"][0]["words"][0]["confidence"] == pytest.approx(0.4)
+    json.dumps(d)
+    page.draw(np.ones((30, 60), np.float32), tmp_path / "o.png")
+    assert Image.open(tmp_path / "o.png").size == (60, 30)
+
+
+def test_scores():
+    assert edit_distance("KITTEN", "SITTING") == 3
+    s = score_text("HELL0 W0RLD\nXY", "HELLO WORLD\nAB CD\n")
+    assert s["char_errors"] == 2 + 4 and s["chars"] == 14
+    assert s["word_errors"] == 4 and s["words"] == 4
+    assert (s["lines_found"], s["lines_expected"]) == (2, 2)
+    assert score_text("A B", "AB")["char_errors"] == 0  # spaces ignored
+    assert score_text("A B", "AB")["cer_errors"] == 1  # but counted by the CER
+
+
+def test_evaluate_dir_scores_pages_and_lists_skipped(tmp_path):
+    Image.fromarray((render_page(["XX X"], seed=6) * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    (tmp_path / "p.txt").write_text("XX X\n")
+    Image.new("L", (50, 50), 255).save(tmp_path / "no_truth.png")
+    report = evaluate_dir(tmp_path, Spy())
+    assert report["skipped"] == ["no_truth.png"]
+    (page,) = report["pages"]
+    assert page["char_accuracy"] == 1.0 and page["word_accuracy"] == 1.0
+    assert page["lines_found"] == page["lines_expected"] == 1
+    assert report["total"]["chars"] == 3
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    """An untrained cnn saved to disk: enough to drive the CLI end to end."""
+    from ocr_cli.recognizers.torch_nets import CNNRecognizer
+
+    return str(CNNRecognizer(CLASSES).save(tmp_path_factory.mktemp("m") / "cnn.pt"))
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_cli_extract_blank_page_is_empty_with_exit_0(tmp_path, weights):
+    Image.new("L", (300, 200), 230).save(tmp_path / "blank.png")
+    r = run("extract", str(tmp_path / "blank.png"), "--weights", weights)
+    assert r.exit_code == 0 and r.output.strip() == ""
+
+
+def test_cli_extract_json_boxes_and_headers(tmp_path, weights):
+    grey = render_page(["AB CD"], seed=7)
+    for name in ("a.png", "b.png"):
+        Image.fromarray((grey * 255).astype(np.uint8)).save(tmp_path / name)
+    r = run("extract", str(tmp_path / "a.png"), "--weights", weights, "--json", "--boxes", str(tmp_path / "o.png"))
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert [len(w["chars"]) for w in d["lines"][0]["words"]] == [2, 2]
+    assert (tmp_path / "o.png").is_file()
+    r = run("extract", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--weights", weights)
+    assert r.exit_code == 0 and r.output.count("==> ") == 2
+
+
+def test_cli_eval_table(tmp_path, weights):
+    Image.fromarray((render_page(["AB"], seed=8) * 255).astype(np.uint8)).save(tmp_path / "p.png")
+    (tmp_path / "p.txt").write_text("AB\n")
+    r = run("eval", str(tmp_path), "--weights", weights)
+    assert r.exit_code == 0 and "p.png" in r.output and "1/1" in r.output
+    r = run("eval", str(tmp_path), "--weights", weights, "--json")
+    assert json.loads(r.output)["total"]["lines_expected"] == 1
+
+
+def _bad_files(d):
+    (d / "text.png").write_text("not an image")
+    data = (d / "ok.jpg")
+    Image.fromarray((render_page(["AB"], seed=9) * 255).astype(np.uint8)).save(data, quality=90)
+    (d / "trunc.jpg").write_bytes(data.read_bytes()[:400])
+    Image.new("L", (1, 1), 0).save(d / "one.png")
+    Image.fromarray((render_page(["AB"], seed=9) * 65535).astype(np.uint16)).save(d / "deep16.png")
+    rgba = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    rgba.paste((0, 0, 0, 255), (50, 30, 60, 70))
+    rgba.save(d / "alpha.png")
+    Image.new("1", (12000, 9000), 1).save(d / "huge.png")
+    return ["missing.png", "text.png", "trunc.jpg", "one.png", "deep16.png", "alpha.png", "huge.png", "."]
+
+
+def test_cli_bad_inputs_give_one_line_errors_or_results(tmp_path, weights):
+    for name in _bad_files(tmp_path):
+        r = run("extract", str(tmp_path / name), "--weights", weights)
+        assert "Traceback" not in r.output and r.exception is None or isinstance(r.exception, SystemExit), name
+        if r.exit_code:
+            assert r.exit_code == 1 and r.output.startswith("error: ") and r.output.count("\n") == 1, (name, r.output)
+    assert run("extract", str(tmp_path / "missing.png"), "--weights", weights).exit_code == 1
+    assert run("extract", str(tmp_path / "text.png"), "--weights", weights).exit_code == 1
+    assert run("extract", str(tmp_path / "trunc.jpg"), "--weights", weights).exit_code == 1
+    assert run("extract", str(tmp_path / "huge.png"), "--weights", weights).exit_code == 1
+    assert run("extract", str(tmp_path / "one.png"), "--weights", weights).exit_code == 0
+    assert run("extract", str(tmp_path / "ok.jpg"), "--weights", str(tmp_path / "nope.pt")).output.startswith("error: ")
+
+
+@pytest.fixture(scope="module")
+def shipped_cnn():
+    path = default_model_path("cnn")
+    if not path.is_file():
+        pytest.skip(f"no shipped model at {path}")
+    return load_recognizer(path)
+
+
+@pytest.mark.parametrize("options", [dict(seed=10), dict(seed=11, angle=4.0, lighting=0.4, noise=0.02, breaks=0.3)])
+def test_shipped_cnn_reads_synthetic_pages_exactly(shipped_cnn, options):
+    page = read_page(render_page(TEXT, **options), shipped_cnn)
+    assert page.text == "\n".join(TEXT)
+
+
+def test_real_pages_lines_and_characters_found(shared_pages):
+    from ocr_cli.fileio import read_image
+
+    for image in sorted(shared_pages.glob("*.jpg")):
+        truth = [t for t in image.with_suffix(".txt").read_text().splitlines() if t.strip()]
+        found = find_characters(read_image(image))
+        assert len(found.lines) == len(truth), image.name
+        assert [sum(map(len, words)) for words in found.lines] == [len(t.replace(" ", "")) for t in truth], image.name
