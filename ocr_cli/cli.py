@@ -212,6 +212,53 @@ def preview(dataset, n, split, path, data_dir, seed, out):
     shown, present = preview_dataset(dataset, out, n=n, split=split, path=path, data_dir=data_dir, seed=seed)
     click.echo(f"{shown} samples ({present}) -> {out}")
 
+
+@cli.command()
+@click.option("--from", "from_model", default=None,
+              help="Starting model: a saved model file (or its .json), or a shipped model's name (cnn, fc).")
+@click.option("--pretrained", default=None,
+              help="Instead of --from: a squeezenet with ImageNet features from a local squeezenet1_1 weights "
+                   "file, or 'imagenet' to download them (needs internet).")
+@click.option("--dataset", required=True, help="Sources to fine-tune on, as for `ocr train`.")
+@click.option("--val", default=None, help="Extra sources to validate on (their held-out part), not trained on.")
+@click.option("--freeze", "freeze_what", type=click.Choice(["features", "none"]), default="none", show_default=True,
+              help="features: train only the classifier head; none: train everything at a small learning rate.")
+@click.option("--epochs", type=int, default=None, help="Epochs (default: the model's `ocr train` default).")
+@click.option("--lr", type=float, default=None,
+              help="Peak learning rate (default: the model's default with --freeze features, a tenth of it otherwise).")
+@click.option("--batch-size", type=int, default=None, help="Mini-batch size (default: the model's).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="runs/finetune", show_default=True, help="Results folder.")
+@click.option("--synthetic", "synthetic_n", type=int, default=10_000, show_default=True,
+              help="Fresh synthetic samples per epoch (when 'synthetic' is a source).")
+@click.option("--repeat-real", type=int, default=1, show_default=True,
+              help="Show each real source's training part this many times per epoch (differently augmented).")
+@click.option("--no-augment", is_flag=True, help="Train on the samples as they are.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live.")
+@click.option("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice).")
+def finetune(from_model, pretrained, dataset, val, freeze_what, epochs, lr, batch_size, seed, out, synthetic_n,
+             repeat_real, no_augment, data_dir, threads):
+    """Fine-tune a trained recognizer (or ImageNet SqueezeNet) on new data; same outputs as `ocr train`.
+
+    The classifier head is kept when the class lists agree, otherwise rebuilt for the 36
+    classes with the shared classes' rows carried over.
+    """
+    import shlex
+
+    from ocr_cli.finetune import run_finetune
+
+    r = run_finetune(from_model, dataset, out, pretrained=pretrained, val=val, data_dir=data_dir,
+                     synthetic_n=synthetic_n, repeat_real=repeat_real, freeze_what=freeze_what, epochs=epochs,
+                     lr=lr, batch_size=batch_size, seed=seed, augment=not no_augment, threads=threads,
+                     command="ocr " + shlex.join(sys.argv[1:]), log=click.echo)
+    if r.model_path is not None:
+        m = r.metrics
+        click.echo(f"best epoch {m['epoch']}: val acc {m['val_acc']:.2%}  "
+                   + "  ".join(f"{k} {v:.2%}" for k, v in m["heldout_acc"].items()) + f"  ({r.seconds:.0f}s) -> {r.model_path}")
+    if r.interrupted:
+        sys.exit(130)
+
+
 def main():
     cli(prog_name="ocr")
 
