@@ -1,0 +1,231 @@
+"""What ``ocr compress train / eval / compare`` do: data, runs, tables and figures.
+
+Data. ``dataset`` names sources like ``ocr train`` does (``nist26``, ``synthetic``,
+``nist26,synthetic``, ``nist26:PATH``). A real source is split by
+:func:`ocr_cli.train.heldout_mask`: the same fixed, stratified 30% that every recognizer is
+validated on is never trained on, and PSNR is measured on it. ``synthetic`` adds
+``synthetic_n`` generated training samples; it is the validation set (``ocr train``'s fixed
+synthetic held-out set) only when no real source is named.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ocr_cli.compress.codecs import PCA, Autoencoder, load_codec, mean_psnr
+from ocr_cli.errors import OcrError
+from ocr_cli.fileio import atomic_path, write_json
+
+METHODS = ("autoencoder", "pca")
+DEFAULT_OUT = "runs/compress"
+SYNTHETIC_N = 5000
+CODE_SIZES = (8, 16, 32, 64, 128)
+
+
+@dataclass
+class CompressData:
+    X_train: np.ndarray | None
+    X_val: np.ndarray
+    y_val: np.ndarray
+    description: str
+
+
+def load_data(dataset: str, data_dir=None, synthetic_n: int = SYNTHETIC_N, seed: int = 0,
+              need_train: bool = True) -> CompressData:
+    """Training images and held-out validation images (with labels) of ``dataset``."""
+    from ocr_cli.data import load_dataset
+    from ocr_cli.train import load_source
+
+    specs = [s.strip() for s in dataset.split(",") if s.strip()]
+    if not specs:
+        raise OcrError("no dataset named")
+    train, train_desc, real_val, val_desc, synthetic_val = [], [], [], [], None
+    for spec in specs:
+        src = load_source(spec, data_dir)
+        if src.synthetic:
+            synthetic_val = src.heldout
+            if need_train and synthetic_n > 0:
+                X, _, _ = load_dataset("synthetic", "train", n=synthetic_n, seed=seed)
+                train.append(X)
+                train_desc.append(f"{synthetic_n} synthetic (seed {seed})")
+        else:
+            if need_train:
+                train.append(src.train[0])
+                train_desc.append(f"{src.name} training part ({len(src.train[0])})")
+            real_val.append(src.heldout)
+            val_desc.append(f"{src.name} held-out 30% ({len(src.heldout[0])})")
+    if real_val:
+        X_val, y_val = np.concatenate([v[0] for v in real_val]), np.concatenate([v[1] for v in real_val])
+    else:
+        X_val, y_val = synthetic_val
+        val_desc = [f"synthetic held-out set ({len(y_val)})"]
+    X_train = np.concatenate(train) if train else None
+    if need_train and (X_train is None or len(X_train) == 0):
+        raise OcrError(f"dataset {dataset!r} gives no training samples")
+    desc = (f"trained on {' + '.join(train_desc)}; " if need_train else "") + f"evaluated on {' + '.join(val_desc)}"
+    return CompressData(X_train, X_val, y_val, desc)
+
+
+def model_name(method: str, center: bool = False) -> str:
+    return "pca_centered" if method == "pca" and center else method
+
+
+def make_codec(method: str, code_size: int = 32, center: bool = False, seed: int = 0, **ae_settings):
+    if method == "pca":
+        return PCA(code_size, center=center)
+    if method == "autoencoder":
+        return Autoencoder(code_size, seed=seed, **ae_settings)
+    raise OcrError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+
+
+def _report(codec, data: CompressData, dataset: str) -> dict:
+    report = {**codec.describe(), "dataset": dataset, "data": data.description,
+              "psnr_db": mean_psnr(data.X_val, codec.reconstruct(data.X_val))}
+    if data.X_train is not None:
+        report["train_psnr_db"] = mean_psnr(data.X_train, codec.reconstruct(data.X_train))
+    return report
+
+
+def train_codec(method: str, dataset: str, code_size: int = 32, out=DEFAULT_OUT, center: bool = False,
+                seed: int = 0, data_dir=None, synthetic_n: int = SYNTHETIC_N, log=None, **ae_settings) -> dict:
+    """Fit one codec, save it to ``out/<name>.npz`` with a JSON report, the reconstruction
+    figure and (autoencoder) the loss curve; return the report (PSNR on validation, params)."""
+    data = load_data(dataset, data_dir, synthetic_n, seed)
+    codec = make_codec(method, code_size, center, seed, **ae_settings)
+    codec.fit(data.X_train, data.X_val, log=log)
+    out, name = Path(out), model_name(method, center)
+    report = _report(codec, data, dataset)
+    files = {"model": codec.save(out / f"{name}.npz")}
+    files["reconstructions"] = plot_reconstructions(codec, data, out / f"{name}_reconstructions.png", report["psnr_db"])
+    if method == "autoencoder":
+        files["loss_curve"] = plot_loss_curve(codec.history, out / "autoencoder_loss.png")
+    report["files"] = {k: str(v) for k, v in files.items()}
+    write_json(out / f"{name}.json", report)
+    return report
+
+
+def eval_codec(method: str, dataset: str, out=DEFAULT_OUT, center: bool = False, data_dir=None) -> dict:
+    """Load ``out/<name>.npz`` and measure it on ``dataset``'s validation images; redraw its
+    reconstruction figure."""
+    out, name = Path(out), model_name(method, center)
+    codec = load_codec(out / f"{name}.npz")
+    if codec.method != method:
+        raise OcrError(f"{out / name}.npz holds a {codec.method} model, not {method}")
+    data = load_data(dataset, data_dir, need_train=False)
+    report = _report(codec, data, dataset)
+    fig = plot_reconstructions(codec, data, out / f"{name}_reconstructions.png", report["psnr_db"])
+    report["files"] = {"reconstructions": str(fig)}
+    return report
+
+
+def compare(dataset: str, code_sizes=CODE_SIZES, out=DEFAULT_OUT, seed: int = 0, data_dir=None,
+            synthetic_n: int = SYNTHETIC_N, log=None, **ae_settings) -> list[dict]:
+    """Train PCA (plain and mean-centred) and the autoencoder at every code size on the same
+    data; return one row per size and plot PSNR against code size (``out/compare_psnr.png``)."""
+    data = load_data(dataset, data_dir, synthetic_n, seed)
+    rows = []
+    for k in code_sizes:
+        row = {"code_size": k}
+        for label, method, center in (("pca", "pca", False), ("pca_centered", "pca", True), ("autoencoder", "autoencoder", False)):
+            codec = make_codec(method, k, center, seed, **ae_settings).fit(data.X_train)
+            row[f"{label}_psnr_db"] = mean_psnr(data.X_val, codec.reconstruct(data.X_val))
+            row[f"{label}_params"] = codec.n_params()
+        rows.append(row)
+        if log:
+            log(row)
+    out = Path(out)
+    write_json(out / "compare.json", {"dataset": dataset, "data": data.description, "rows": rows})
+    plot_sweep(rows, out / "compare_psnr.png", data.description)
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    lines = [f"{'code':>4}  {'PCA dB':>7} {'params':>7}  {'PCA centred dB':>14} {'params':>7}  {'autoencoder dB':>14} {'params':>7}"]
+    for r in rows:
+        lines.append(f"{r['code_size']:>4}  {r['pca_psnr_db']:7.2f} {r['pca_params']:>7,}  {r['pca_centered_psnr_db']:14.2f} "
+                     f"{r['pca_centered_params']:>7,}  {r['autoencoder_psnr_db']:14.2f} {r['autoencoder_params']:>7,}")
+    return "\n".join(lines)
+
+
+# --- figures (matplotlib imported only here) ---------------------------------------------
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path) -> Path:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    _plt().close(fig)
+    return Path(path)
+
+
+def pick_examples(y: np.ndarray, n_classes: int = 5, per_class: int = 2) -> list[int]:
+    """Indices of ``per_class`` validation images from each of ``n_classes`` classes spread over
+    those present (deterministic: the first images of each chosen class)."""
+    present = [c for c in np.unique(y) if np.sum(y == c) >= per_class]
+    chosen = [present[i] for i in np.linspace(0, len(present) - 1, min(n_classes, len(present))).round().astype(int)]
+    return [i for c in chosen for i in np.flatnonzero(y == c)[:per_class]]
+
+
+def plot_reconstructions(codec, data: CompressData, path, psnr_db: float | None = None) -> Path:
+    """Rows: 5 classes; columns: image, reconstruction, image, reconstruction (ink dark)."""
+    from ocr_cli.charset import CLASSES
+
+    plt = _plt()
+    idx = pick_examples(data.y_val)
+    X = data.X_val[idx]
+    R = codec.reconstruct(X)
+    rows = max(1, len(idx) // 2)
+    fig, axes = plt.subplots(rows, 4, figsize=(5, 1.3 * rows), squeeze=False)
+    for j, (x, r, label) in enumerate(zip(X, R, data.y_val[idx])):
+        for k, (img, kind) in enumerate(((x, "image"), (r, "reconstruction"))):
+            ax = axes[j // 2][2 * (j % 2) + k]
+            ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+            if j // 2 == 0:
+                ax.set_title(kind, fontsize=7)
+            if k == 0 and j % 2 == 0:
+                ax.set_ylabel(CLASSES[label], rotation=0, labelpad=10)
+    title = f"{codec.method}, code size {codec.code_size}"
+    if psnr_db is not None:
+        title += f": {psnr_db:.2f} dB mean PSNR on validation"
+    fig.suptitle(title, fontsize=8)
+    return _save(fig, path)
+
+
+def plot_loss_curve(history: list[dict], path) -> Path:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    epochs = [h["epoch"] for h in history]
+    ax.plot(epochs, [h["loss"] for h in history], label="train")
+    if history and "val_loss" in history[0]:
+        ax.plot(epochs, [h["val_loss"] for h in history], label="validation")
+    ax.set(xlabel="epoch", ylabel="total squared error per image", title="autoencoder training loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_sweep(rows: list[dict], path, subtitle: str = "") -> Path:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sizes = [r["code_size"] for r in rows]
+    for key, label in (("pca", "PCA (SVD, no centring)"), ("pca_centered", "PCA (mean-centred)"),
+                       ("autoencoder", "autoencoder (NumPy)")):
+        ax.plot(sizes, [r[f"{key}_psnr_db"] for r in rows], "-o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.set(xlabel="code size", ylabel="mean PSNR on validation (dB)", title="reconstruction quality vs code size")
+    if subtitle:
+        ax.text(0.0, -0.22, subtitle, transform=ax.transAxes, fontsize=6, wrap=True)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
