@@ -222,3 +222,19 @@ def test_real_pages_lines_and_characters_found(shared_pages):
         found = find_characters(read_image(image))
         assert len(found.lines) == len(truth), image.name
         assert [sum(map(len, words)) for words in found.lines] == [len(t.replace(" ", "")) for t in truth], image.name
+
+
+def test_words_keep_letters_and_digits_apart():
+    from ocr_cli.page.pipeline import consistent_words
+
+    p = np.full((4, len(CLASSES)), 1e-4, np.float32)
+    for k, (first, second) in enumerate([("5", "S"), ("O", "0"), ("5", "S"), ("5", "S")]):
+        p[k, CLASSES.index(first)], p[k, CLASSES.index(second)] = 0.6, 0.3
+    p[1, CLASSES.index("0")] = 0.2  # 'O' read with some doubt inside a digit word
+    words = [[0, 1, 2, 3]]
+    assert "".join(CLASSES[i] for i in consistent_words(p, CLASSES, words)) == "5055"
+    confident = p.copy()
+    confident[1] = 1e-4
+    confident[1, CLASSES.index("B")] = 0.99  # a sure letter in a digit word stays
+    assert CLASSES[consistent_words(confident, CLASSES, words)[1]] == "B"
+    assert CLASSES[consistent_words(p[1:2], CLASSES, [[0]])[0]] == "O"  # one character: no context

@@ -37,7 +37,7 @@ def char_ink(contrast: np.ndarray, own: np.ndarray) -> np.ndarray:
         return np.zeros(own.shape, np.float32)
     near = ndi.binary_dilation(own, structure=np.ones((3, 3), bool))
     level = max(float(np.percentile(contrast[own], 90)), 1e-3)
-    ink = np.clip(contrast * near / level, 0.0, 1.0)
+    ink = np.maximum(np.clip(contrast * near / level, 0.0, 1.0), own)  # solid core, soft edges
     height = np.ptp(np.flatnonzero(own.any(axis=1))) + 1
     width = stroke_width(own)
     if width < MIN_STROKE * height:

@@ -61,10 +61,10 @@ def _characters(labels: np.ndarray, boxes: np.ndarray, pieces: list, char_h: flo
 def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
     """Locate every character of a grey page image (white = 1), grouped into lines and words."""
     grey = np.asarray(grey, np.float32)
-    if grey.size and np.median(grey) < 0.45:  # light writing on a dark board: flip polarity
-        grey = 1.0 - grey
     for attempt in range(2):
         work, scale = binarize.downscale(grey, work_side)
+        if np.median(work[::4, ::4]) < 0.45:  # light writing on a dark board: flip polarity
+            work = 1.0 - work
         contrast = binarize.contrast_map(work)
         labels, boxes, areas = segment.components(binarize.binarize(contrast))
         char_h = segment.typical_height(boxes)
@@ -99,10 +99,35 @@ def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
     return result
 
 
+def consistent_words(proba: np.ndarray, classes: str, words) -> np.ndarray:
+    """Best class per character, letters and digits kept apart within a word.
+
+    Shapes like O/0, I/1, S/5, Z/2 and B/8 are ambiguous alone but rarely mixed within a
+    word. For a word of two or more characters whose probability mass is mostly digits
+    (or mostly letters), a character read as the other kind takes the majority kind's best
+    class instead, when the recognizer gives that class at least a tenth of its top
+    probability; confident mixed readings (``4TH``, ``B2``) stay as they are.
+    """
+    best = proba.argmax(axis=1) if len(proba) else np.zeros(0, int)
+    is_digit = np.array([c.isdigit() for c in classes])
+    for word in words:
+        if len(word) < 2:
+            continue
+        p = proba[word]
+        digits = p[:, is_digit].sum() > p[:, ~is_digit].sum()
+        allowed = np.where(is_digit == digits, p, -1.0)
+        alt = allowed.argmax(axis=1)
+        top = p[np.arange(len(word)), best[word]]
+        switch = (is_digit[best[word]] != digits) & (p[np.arange(len(word)), alt] >= 0.1 * top)
+        best[np.array(word)[switch]] = alt[switch]
+    return best
+
+
 def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
     """Read the text of a page: a path or a grey array (white = 1) in, a :class:`Page` out.
 
-    All characters go to ``recognizer.predict`` in a single batch.
+    All characters go to ``recognizer.predict_proba`` in a single batch; the reading is
+    then made consistent within words (:func:`consistent_words`).
     """
     from ocr_cli.fileio import read_image
 
@@ -114,7 +139,9 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
         raise ValueError(f"expected a 2-D grey image, got shape {grey.shape}")
     found = find_characters(grey, work_side)
     X = crop_samples(found.contrast, found.labels, found.parts, found.boxes)
-    texts, conf = recognizer.predict(X)
+    proba = recognizer.predict_proba(X) if len(X) else np.zeros((0, len(recognizer.classes)))
+    best = consistent_words(proba, recognizer.classes, [w for words in found.lines for w in words])
+    texts, conf = [recognizer.classes[i] for i in best], proba[np.arange(len(best)), best]
     s = found.scale
 
     def char(k):
