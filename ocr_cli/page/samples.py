@@ -23,7 +23,7 @@ SAMPLES = {  # file stem -> (seed, lines, options of render_page)
 
 
 def render_page(lines, seed: int = 0, char_h: int = 40, angle: float = 0.0, lighting: float = 0.0,
-                noise: float = 0.0, breaks: float = 0.0, spacing: float = 1.0) -> np.ndarray:
+                noise: float = 0.0, breaks: float = 0.0, spacing: float = 1.0, style=None) -> np.ndarray:
     """Draw ``lines`` of text in one synthetic hand; return a grey page (float32, white = 1).
 
     Parameters
@@ -34,11 +34,13 @@ def render_page(lines, seed: int = 0, char_h: int = 40, angle: float = 0.0, ligh
     noise : standard deviation of Gaussian sensor noise
     breaks : fraction of characters with a thin gap cut across their strokes
     spacing : multiplier for the gaps between letters (words stay clearly wider)
+    style : the writer (:class:`~ocr_cli.data.synthetic.Style`); default: one drawn from ``seed``.
+        Passing the same style with different seeds gives several pages by one writer.
     """
     from ocr_cli.data.synthetic import render_glyph, sample_style
 
     rng = np.random.default_rng(seed)
-    style = sample_style(rng, fix_variants=True)
+    style = style or sample_style(rng, fix_variants=True)
     margin, pitch = 2 * char_h, int(2.0 * char_h)
     placed = []  # (row, col, ink)
     width = 0
