@@ -167,33 +167,34 @@ def _save(fig, path) -> Path:
     return Path(path)
 
 
-def pick_examples(y: np.ndarray, n_classes: int = 5, per_class: int = 2) -> list[int]:
-    """Indices of ``per_class`` validation images from each of ``n_classes`` classes spread over
-    those present (deterministic: the first images of each chosen class)."""
-    present = [c for c in np.unique(y) if np.sum(y == c) >= per_class]
-    chosen = [present[i] for i in np.linspace(0, len(present) - 1, min(n_classes, len(present))).round().astype(int)]
-    return [i for c in chosen for i in np.flatnonzero(y == c)[:per_class]]
+def pick_examples(y: np.ndarray, n_classes: int = 5, per_class: int = 2) -> list[list[int]]:
+    """``n_classes`` lists of ``per_class`` validation indices, the classes spread evenly over
+    those present with enough images (any present if none has); deterministic."""
+    classes, counts = np.unique(y, return_counts=True)
+    present = classes[counts >= per_class] if np.any(counts >= per_class) else classes
+    chosen = present[np.linspace(0, len(present) - 1, min(n_classes, len(present))).round().astype(int)]
+    return [list(np.flatnonzero(y == c)[:per_class]) for c in chosen]
 
 
 def plot_reconstructions(codec, data: CompressData, path, psnr_db: float | None = None) -> Path:
-    """Rows: 5 classes; columns: image, reconstruction, image, reconstruction (ink dark)."""
+    """One row per class (5): image, reconstruction, image, reconstruction (ink dark)."""
     from ocr_cli.charset import CLASSES
 
     plt = _plt()
-    idx = pick_examples(data.y_val)
-    X = data.X_val[idx]
-    R = codec.reconstruct(X)
-    rows = max(1, len(idx) // 2)
-    fig, axes = plt.subplots(rows, 4, figsize=(5, 1.3 * rows), squeeze=False)
-    for j, (x, r, label) in enumerate(zip(X, R, data.y_val[idx])):
-        for k, (img, kind) in enumerate(((x, "image"), (r, "reconstruction"))):
-            ax = axes[j // 2][2 * (j % 2) + k]
-            ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([]), ax.set_yticks([])
-            if j // 2 == 0:
-                ax.set_title(kind, fontsize=7)
-            if k == 0 and j % 2 == 0:
-                ax.set_ylabel(CLASSES[label], rotation=0, labelpad=10)
+    groups = pick_examples(data.y_val)
+    per_row = max(len(g) for g in groups)
+    fig, axes = plt.subplots(len(groups), 2 * per_row, figsize=(2.5 * per_row, 1.3 * len(groups)), squeeze=False)
+    for ax in axes.flat:
+        ax.set_xticks([]), ax.set_yticks([])
+    for row, idx in enumerate(groups):
+        R = codec.reconstruct(data.X_val[idx])
+        for j, i in enumerate(idx):
+            for k, (img, kind) in enumerate(((data.X_val[i], "image"), (R[j], "reconstruction"))):
+                ax = axes[row][2 * j + k]
+                ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
+                if row == 0:
+                    ax.set_title(kind, fontsize=7)
+        axes[row][0].set_ylabel(CLASSES[data.y_val[idx[0]]], rotation=0, labelpad=10)
     title = f"{codec.method}, code size {codec.code_size}"
     if psnr_db is not None:
         title += f": {psnr_db:.2f} dB mean PSNR on validation"
