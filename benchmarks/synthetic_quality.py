@@ -20,13 +20,14 @@ import torch
 from ocr_cli.charset import CLASSES
 from ocr_cli.data import load_dataset
 from ocr_cli.data.synthetic import generate
+from ocr_cli.augment import augment as augment_batch
 from ocr_cli.glyph import normalize_glyph
 from ocr_cli.recognizers.torch_nets import CNNRecognizer
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def train(X, y, epochs, seed, batch=128, lr=0.05):
+def train(X, y, epochs, seed, batch=128, lr=0.05, augment=True):
     torch.manual_seed(seed)
     rec = CNNRecognizer(CLASSES)
     net = rec.net
@@ -35,13 +36,15 @@ def train(X, y, epochs, seed, batch=128, lr=0.05):
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
     Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
     gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
     net.train()
     for epoch in range(epochs):
         perm = torch.randperm(len(yt), generator=gen)
         total = 0.0
         for i in range(len(yt) // batch):
             idx = perm[i * batch:(i + 1) * batch]
-            loss = torch.nn.functional.cross_entropy(net(Xt[idx]), yt[idx], label_smoothing=0.1)
+            xb = torch.as_tensor(augment_batch(X[idx.numpy()], rng)) if augment else Xt[idx]
+            loss = torch.nn.functional.cross_entropy(net(xb), yt[idx], label_smoothing=0.1)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -57,6 +60,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-augment", action="store_true", help="skip ocr train's batch augmentation")
     ap.add_argument("--save", help="also save the trained model here (e.g. /tmp/syn_cnn.pt)")
     ap.add_argument("--nist", default=str(REPO.parent / "shared" / "data" / "nist" / "nist26_valid.mat"))
     args = ap.parse_args()
@@ -66,7 +70,7 @@ def main():
     X, y = generate(args.n, seed=args.seed)
     t_gen = time.time() - t0
     t0 = time.time()
-    rec = train(X, y, args.epochs, args.seed)
+    rec = train(X, y, args.epochs, args.seed, augment=not args.no_augment)
     t_train = time.time() - t0
 
     Xv, yv, _ = load_dataset("nist26", "valid", path=args.nist)
@@ -80,9 +84,9 @@ def main():
     per_class = {CLASSES[c]: float((pred[yv == c] == c).mean()) for c in np.unique(yv)}
     confusions = Counter((CLASSES[t], CLASSES[p]) for t, p in zip(yv, pred) if t != p)
 
-    print("\n| synthetic samples | epochs | generate s | train s | nist26_valid 36-way acc | same, re-normalized |")
-    print("|---|---|---|---|---|---|")
-    print(f"| {args.n} | {args.epochs} | {t_gen:.0f} | {t_train:.0f} | {acc:.2%} | {acc_norm:.2%} |")
+    print("\n| synthetic samples | epochs | augment | generate s | train s | nist26_valid 36-way acc | same, re-normalized |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {args.n} | {args.epochs} | {'no' if args.no_augment else 'yes'} | {t_gen:.0f} | {t_train:.0f} | {acc:.2%} | {acc_norm:.2%} |")
     worst = sorted(per_class.items(), key=lambda kv: kv[1])[:8]
     print("worst classes:", ", ".join(f"{c} {a:.0%}" for c, a in worst))
     print("top confusions (true->pred):", ", ".join(f"{t}->{p} {k}" for (t, p), k in confusions.most_common(12)))

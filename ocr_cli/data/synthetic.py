@@ -54,78 +54,106 @@ def sample_style(rng: np.random.Generator, fix_variants: bool = False) -> Style:
         variants = {c: int(rng.integers(len(v))) for c, v in skeletons().items()}
     return Style(
         pen=float(np.exp(rng.uniform(np.log(0.08), np.log(0.2)))),
-        slant=float(rng.normal(0.1, 0.15)),
+        # half the writers stand upright, half lean well to the right (as NIST's do)
+        slant=float(rng.normal(0.05, 0.1) if rng.random() < 0.5 else rng.normal(0.35, 0.15)),
         aspect=float(np.exp(rng.normal(0.1, 0.15))),
         shake=float(rng.uniform(0.01, 0.05)),
         variants=variants,
     )
 
 
-def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
-    """Resample a polyline so consecutive points are at most ``step`` apart (bends stay smooth)."""
-    seg = np.diff(stroke, axis=0)
-    n = np.maximum(1, np.ceil(np.hypot(seg[:, 0], seg[:, 1]) / step).astype(int))
-    t = np.concatenate([np.arange(k) / k for k in n])
-    idx = np.repeat(np.arange(len(seg)), n)
-    return np.concatenate([stroke[idx] + seg[idx] * t[:, None], stroke[-1:]])
+def _densify(pts: np.ndarray, ends: np.ndarray, step: float):
+    """Resample polylines so consecutive points are at most ``step`` apart (so bends stay smooth).
+
+    ``pts`` holds all strokes one after another; ``ends[i]`` is the index one past stroke ``i``.
+    Returns the new points and ends.
+    """
+    seg = np.diff(pts, axis=0, append=pts[-1:])
+    last = np.zeros(len(pts), bool)
+    last[ends - 1] = True  # a stroke's last point starts no segment: it is emitted once
+    counts = np.where(last, 1, np.maximum(1, np.ceil(np.hypot(seg[:, 0], seg[:, 1]) / step))).astype(int)
+    first = np.cumsum(counts) - counts
+    t = (np.arange(counts.sum()) - np.repeat(first, counts)) / np.repeat(counts, counts)
+    src = np.repeat(np.arange(len(pts)), counts)
+    return pts[src] + seg[src] * t[:, None], np.cumsum(counts)[ends - 1]
 
 
 def _warp(strokes, rng, style: Style):
-    """Apply the hand's wobble and the writer's geometry to a unit-height skeleton."""
-    out = []
-    for s in strokes:
-        noise = rng.normal(0.0, style.shake, s.shape)
-        if len(s) > 4:  # curves: smooth the noise along the stroke so arcs wobble, not zigzag
-            noise = np.stack([np.convolve(np.pad(noise[:, a], 2, mode="edge"), np.full(5, 0.5), "valid")
-                              for a in range(2)], axis=1)
-        s = s + noise
-        if len(s) == 2 or rng.random() < 0.3:  # over/undershoot the stroke ends
-            s = s.copy()
-            s[0] += (s[0] - s[1]) * rng.normal(0.0, 0.08)
-            s[-1] += (s[-1] - s[-2]) * rng.normal(0.0, 0.08)
-        out.append(_densify(s, 0.05))
-    pts = np.concatenate(out)
+    """Apply the hand's wobble and the writer's geometry to a unit-height skeleton.
+
+    Returns all points (strokes concatenated) and each stroke's end index.
+    """
+    lens = np.array([len(s) for s in strokes])
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    pts = np.concatenate(strokes)
+    noise = rng.normal(0.0, style.shake, pts.shape)
+    # curves: smooth the noise along the stroke (a 5-point moving sum) so arcs wobble, not zigzag
+    c = np.cumsum(np.pad(noise, ((3, 2), (0, 0)), mode="edge"), axis=0)
+    smooth = 0.5 * (c[5:] - c[:-5])
+    curve = np.repeat(lens > 4, lens)
+    pts = pts + np.where(curve[:, None], smooth, noise)
+    # over- and undershoot at the stroke ends (always for straight lines, sometimes for curves)
+    ov = rng.normal(0.0, 0.08, (2, len(lens), 1)) * ((lens == 2) | (rng.random(len(lens)) < 0.3))[:, None]
+    pts[starts] += (pts[starts] - pts[starts + 1]) * ov[0]
+    pts[ends - 1] += (pts[ends - 1] - pts[ends - 2]) * ov[1]
+    pts, ends = _densify(pts, ends, 0.05)
     # smooth elastic bend: a sum of two random plane waves per axis, about one cycle per glyph
     k = rng.normal(0.0, 5.0, (2, 2, 2))
     phase = rng.uniform(0, 2 * np.pi, (2, 2))
     amp = rng.uniform(0.0, 0.035, (2, 2))
-    disp = np.stack([(amp[a] * np.sin(pts @ k[a].T + phase[a])).sum(axis=1) for a in range(2)], axis=1)
-    pts = pts + disp
+    pts = pts + (amp * np.sin(np.einsum("nd,awd->naw", pts, k) + phase)).sum(axis=2)
     # writer geometry plus a little per-glyph variation
     slant = style.slant + rng.normal(0.0, 0.05)
     aspect = style.aspect * np.exp(rng.normal(0.0, 0.08))
     theta = np.radians(rng.normal(0.0, 3.0))
-    c, s_ = np.cos(theta), np.sin(theta)
+    cos, sin = np.cos(theta), np.sin(theta)
     x, y = pts[:, 0] * aspect, pts[:, 1]
     x = x + (0.5 - y) * slant
-    pts = np.stack([c * x - s_ * y, s_ * x + c * y], axis=1)
-    bounds = np.cumsum([len(s) for s in out])[:-1]
-    return np.split(pts, bounds)
+    return np.stack([cos * x - sin * y, sin * x + cos * y], axis=1), ends
 
 
-def _draw(strokes, height: float, pen: float, rng) -> np.ndarray:
-    """Rasterise strokes with a round pen; returns float32 ink in [0, 1] with a pen-wide margin."""
+def _round_mask(pts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Points that get a round dab: stroke ends and vertices where a stroke turns by more than ~15°."""
+    d = np.diff(pts, axis=0)
+    ang = np.arctan2(d[:, 1], d[:, 0])
+    turn = np.abs((np.diff(ang) + np.pi) % (2 * np.pi) - np.pi)
+    mask = np.concatenate([[True], turn > 0.25, [True]])
+    mask[ends[:-1]] = mask[ends - 1] = True
+    return mask
+
+
+def _draw(pts: np.ndarray, ends: np.ndarray, height: float, pen: float, rng) -> np.ndarray:
+    """Rasterise strokes with a round pen; returns float32 ink in [0, 1] with a pen-wide margin.
+
+    PIL draws each polyline in C; round caps and joints are dabs at the points of
+    :func:`_round_mask` (PIL's own ``joint="curve"`` is much slower, in Python per vertex).
+    """
     width = max(1, int(round(pen * height)))
-    pts = np.concatenate(strokes)
     lo = pts.min(axis=0)
     margin = width / 2 + 2
     shape = np.ceil((pts.max(axis=0) - lo) * height + 2 * margin).astype(int) + 1
     img = Image.new("L", (int(shape[0]), int(shape[1])), 0)
     draw = ImageDraw.Draw(img)
+    xy = (pts - lo) * height + margin
+    dab = _round_mask(pts, ends)
+    breaks = list(ends)
+    if rng.random() < 0.1:  # pen lifted for a moment: a broken stroke
+        i = int(rng.integers(len(ends)))
+        a, b = (ends[i - 1] if i else 0), ends[i]
+        if b - a > 8:
+            cut = int(rng.integers(a + 3, b - 4))
+            breaks.append(cut)
+            dab[cut - 1] = dab[cut + 1] = True
+            xy[cut] = xy[cut + 1]  # drop the piece between cut - 1 and cut + 1
+    start = 0
+    for end in sorted(breaks):
+        if end - start > 1:
+            draw.line(xy[start:end].ravel().tolist(), fill=255, width=width)
+        start = end
     r = width / 2
-    for s in strokes:
-        xy = (s - lo) * height + margin
-        if rng.random() < 0.04 and len(xy) > 6:  # pen lifted for a moment: a broken stroke
-            cut = int(rng.integers(2, len(xy) - 3))
-            pieces = [xy[:cut], xy[cut + 1:]]
-        else:
-            pieces = [xy]
-        for p in pieces:
-            flat = p.ravel().tolist()
-            if len(p) > 1:
-                draw.line(flat, fill=255, width=width, joint="curve")
-            for x, y in (p[0], p[-1]):  # round caps
-                draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    for x, y in xy[dab]:
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
     if rng.random() < 0.3:  # soft pen or out-of-focus scan; the stroke core stays full ink
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0) * height / 26))
     ink = np.asarray(img, dtype=np.float32)
@@ -153,7 +181,8 @@ def render_glyph(char: str, rng: np.random.Generator, height: int = 64, style: S
     v = style.variants.get(char)
     strokes = variants[v % len(variants)] if v is not None else variants[int(rng.integers(len(variants)))]
     pen = style.pen * np.exp(rng.normal(0.0, 0.1))
-    return _draw(_warp(strokes, rng, style), height, pen, rng)
+    pts, ends = _warp(strokes, rng, style)
+    return _draw(pts, ends, height, pen, rng)
 
 
 def generate(n: int, seed: int = 0, classes: str = CLASSES):
