@@ -1,4 +1,4 @@
-"""Synthetic engine speed: canonical samples per second from generate() (one process, one core).
+"""Synthetic engine speed: canonical samples per second from generate() (1 and 2 processes).
 
 Usage: python benchmarks/bench_synthetic.py [N]
 """
@@ -16,6 +16,9 @@ for seed in (1, 2, 3):
     t = time.perf_counter()
     generate(n, seed=seed)
     rows.append(("generate (canonical 32×32)", n / (time.perf_counter() - t)))
+t = time.perf_counter()
+generate(4 * n, seed=4, workers=2)
+rows.append(("generate, workers=2", 4 * n / (time.perf_counter() - t)))
 rng = np.random.default_rng(0)
 t = time.perf_counter()
 for i in range(1000):

@@ -185,19 +185,43 @@ def render_glyph(char: str, rng: np.random.Generator, height: int = 64, style: S
     return _draw(pts, ends, height, pen, rng)
 
 
-def generate(n: int, seed: int = 0, classes: str = CLASSES):
+CHUNK = 1000  # samples per independently seeded chunk: the unit of parallel work
+
+
+def _render_chunk(labels: np.ndarray, seed_seq) -> np.ndarray:
+    rng = np.random.default_rng(seed_seq)
+    X = np.empty((len(labels), SIZE, SIZE), np.float32)
+    for i, label in enumerate(labels):
+        X[i] = normalize_glyph(render_glyph(CLASSES[label], rng, RENDER_HEIGHT))
+    return X
+
+
+def generate(n: int, seed=0, classes: str = CLASSES, workers: int = 1):
     """Generate ``n`` canonical samples balanced over ``classes``, deterministic for ``seed``.
+
+    Parameters
+    ----------
+    seed : int or sequence of ints (e.g. ``[seed, split]`` for independent streams)
+    workers : processes to render with; the samples are the same for any number, because
+        each chunk of :data:`CHUNK` samples has its own seed
 
     Returns ``(X, y)``: ``X`` (n, 32, 32) float32 ink = 1; ``y`` int64 indices into
     :data:`CLASSES` (also when ``classes`` is a subset, so sources always combine).
     """
     bad = [c for c in classes if c not in CLASSES]
-    if bad:
+    if bad or not classes:
         raise OcrError(f"cannot synthesise {''.join(bad)!r}: not in {CLASSES}")
-    rng = np.random.default_rng(seed)
+    seq = np.random.SeedSequence(seed)
     y = np.resize(np.array([CLASSES.index(c) for c in classes], np.int64), n)
-    rng.shuffle(y)
-    X = np.empty((n, SIZE, SIZE), np.float32)
-    for i, label in enumerate(y):
-        X[i] = normalize_glyph(render_glyph(CLASSES[label], rng, RENDER_HEIGHT))
+    np.random.default_rng(seq).shuffle(y)
+    chunks = [y[i:i + CHUNK] for i in range(0, n, CHUNK)]
+    seeds = seq.spawn(len(chunks))
+    if workers > 1 and len(chunks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(workers, len(chunks))) as pool:
+            parts = list(pool.map(_render_chunk, chunks, seeds))
+    else:
+        parts = [_render_chunk(c, s) for c, s in zip(chunks, seeds)]
+    X = np.concatenate(parts) if parts else np.empty((0, SIZE, SIZE), np.float32)
     return X, y
