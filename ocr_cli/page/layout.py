@@ -127,20 +127,32 @@ def union(boxes: np.ndarray) -> np.ndarray:
     return np.array([boxes[:, 0].min(), boxes[:, 1].max(), boxes[:, 2].min(), boxes[:, 3].max()], int)
 
 
-def word_breaks(char_boxes: np.ndarray, angle: float, char_h: float) -> np.ndarray:
+def word_breaks(char_boxes: np.ndarray, angle: float, char_h: float, page_gap: float | None = None) -> np.ndarray:
     """Boolean per gap (len - 1): True where a space separates characters ``k`` and ``k + 1``.
 
     A gap is a space when it is wider than both 0.6 of the line's character height and 1.6
-    times the line's median letter gap, so widely spaced lettering keeps its words together
-    while tight lettering still breaks at real spaces. Lines with under three gaps have no
-    reliable median; half a character height stands in for it.
+    times the line's typical letter gap, so widely spaced lettering keeps its words together
+    while tight lettering still breaks at real spaces. The typical gap is the median of the
+    line's gaps; a line with under five gaps (``5 6 7 89``: mostly spaces) has no reliable
+    median of its own and uses ``page_gap``, the page's median gap, instead, or, on a page
+    with few gaps (``page_gap=None``), 0.35 of a character height, a common letter gap.
     """
-    if len(char_boxes) < 2:
+    gaps = along_line_gaps(char_boxes, angle)
+    if len(gaps) == 0:
         return np.zeros(0, bool)
+    line_h = float(np.median(heights(char_boxes))) or char_h
+    if len(gaps) >= 5:
+        typical = float(np.median(gaps))
+    else:
+        typical = page_gap if page_gap is not None else 0.35 * line_h
+    return gaps > max(0.6 * line_h, 1.6 * typical)
+
+
+def along_line_gaps(char_boxes: np.ndarray, angle: float) -> np.ndarray:
+    """Gaps between consecutive boxes of a line, measured along the text direction."""
+    if len(char_boxes) < 2:
+        return np.zeros(0)
     c, s = np.cos(angle), np.sin(angle)
     mid = (char_boxes[:, 0] + char_boxes[:, 1]) / 2
     x0, x1 = char_boxes[:, 2] * c + mid * s, char_boxes[:, 3] * c + mid * s
-    gaps = x0[1:] - x1[:-1]
-    line_h = float(np.median(heights(char_boxes))) or char_h
-    typical = float(np.median(gaps)) if len(gaps) >= 3 else 0.5 * line_h
-    return gaps > max(0.6 * line_h, 1.6 * typical)
+    return x0[1:] - x1[:-1]

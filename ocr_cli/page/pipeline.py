@@ -80,12 +80,14 @@ def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
     angle = layout.skew_angle(boxes, char_h)
     result = PageLayout(scale, angle, char_h, contrast, labels)
     all_boxes = []
-    for row in _characters(labels, boxes, pieces, char_h, angle):
+    rows = [(np.array([box for _, box in row]), row) for row in _characters(labels, boxes, pieces, char_h, angle)]
+    gaps = np.concatenate([layout.along_line_gaps(cboxes, angle) for cboxes, _ in rows] + [np.zeros(0)])
+    page_gap = float(np.median(gaps)) if len(gaps) >= 5 else None
+    for cboxes, row in rows:
         start = len(all_boxes)
-        cboxes = np.array([box for _, box in row])
         result.parts += [labs for labs, _ in row]
         all_boxes += list(cboxes)
-        breaks = layout.word_breaks(cboxes, angle, char_h)
+        breaks = layout.word_breaks(cboxes, angle, char_h, page_gap)
         words, word = [], [start]
         for k, brk in enumerate(breaks):
             if brk:

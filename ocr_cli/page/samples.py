@@ -57,8 +57,8 @@ def render_page(lines, seed: int = 0, char_h: int = 40, angle: float = 0.0, ligh
                     ink[cut:cut + max(2, char_h // 12)] = 0
                 row = top + int(rng.normal(0, 0.04 * char_h)) + (char_h - ink.shape[0]) // 2
                 placed.append((row, x, ink))
-                x += ink.shape[1] + int(spacing * rng.uniform(0.15, 0.4) * char_h)
-            x += int(rng.uniform(0.8, 1.2) * char_h)
+                x += ink.shape[1] + int(spacing * rng.uniform(0.2, 0.4) * char_h)
+            x += int(rng.uniform(0.8, 1.2) * max(1.0, spacing) * char_h)  # wide writers space words widely too
         width = max(width, x)
     shape = (margin * 2 + pitch * (len(lines) - 1) + char_h, width + margin)
     ink_page = np.zeros(shape, np.float32)

@@ -29,17 +29,17 @@ def widths(boxes):
     return boxes[:, 3] - boxes[:, 2]
 
 
-def typical_height(boxes: np.ndarray) -> float:
-    """The page's character height: the median height of the larger half of the components.
+def typical_height(boxes: np.ndarray, q: float = 50) -> float:
+    """The page's character height: the median (or ``q``-th percentile) height of the larger components.
 
     Specks and stroke fragments are many but small; taking the median over components at
-    least half as tall as the tallest decile keeps them from dragging the estimate down.
+    least 0.4 as large as the largest decile keeps them from dragging the estimate down.
     """
     if len(boxes) == 0:
         return 0.0
     size = np.maximum(heights(boxes), widths(boxes))
     big = boxes[size >= 0.4 * np.percentile(size, 90)]
-    return float(np.median(heights(big)))
+    return float(np.percentile(heights(big), q))
 
 
 def keep_text_like(boxes: np.ndarray, areas: np.ndarray, shape, char_h: float) -> np.ndarray:
@@ -102,10 +102,13 @@ def merge_stacked(boxes: np.ndarray, char_h: float) -> list[np.ndarray]:
     A character whose strokes broke across (a pen lifted mid-letter, a faint crossing)
     falls apart into an upper and a lower piece that share their columns. Two pieces join
     when they overlap horizontally by half the narrower one, the vertical gap between them
-    is under a quarter of a character height and together they are no taller than 1.4
-    characters (so letters of neighbouring lines never join).
+    is under a quarter of a character height and together they are at most 1.5 times as
+    tall as the page's taller characters (so letters of neighbouring lines do not join).
+    The 80th percentile of heights is used there because it stays a whole letter's height
+    even when many letters are still in pieces.
     """
     n = len(boxes)
+    tall_h = typical_height(boxes, q=80)
     parent = np.arange(n)
 
     def root(i):
@@ -126,7 +129,7 @@ def merge_stacked(boxes: np.ndarray, char_h: float) -> list[np.ndarray]:
             narrower = min(boxes[a, 3] - boxes[a, 2], boxes[b, 3] - boxes[b, 2])
             gap = max(boxes[a, 0], boxes[b, 0]) - min(boxes[a, 1], boxes[b, 1])
             tall = max(boxes[a, 1], boxes[b, 1]) - min(boxes[a, 0], boxes[b, 0])
-            if overlap >= 0.5 * narrower and gap < 0.25 * char_h and tall <= 1.4 * char_h:
+            if overlap >= 0.5 * narrower and gap < 0.25 * char_h and tall <= 1.5 * tall_h:
                 parent[rb] = ra
     roots = np.array([root(i) for i in range(n)])
     return [np.flatnonzero(roots == r) for r in np.unique(roots)]
