@@ -274,12 +274,14 @@ def _compress_data_options(f):
                         help="Folder of the models, reports and figures.")(f)
 
 
-def _ae_options(f):
+def _training_options(f):
     for name, kind, what in (("--epochs", int, "100"), ("--lr", float, "3e-5, on the total squared error"),
                              ("--batch-size", int, "36")):
         f = click.option(name, type=kind, default=None, help=f"Autoencoder training (default: {what}, the seed's).")(f)
-    f = click.option("--synthetic", "synthetic_n", type=int, default=5000, show_default=True,
+    f = click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=5000, show_default=True,
                      help="Generated training samples when 'synthetic' is a source.")(f)
+    f = click.option("--augment", type=click.IntRange(0), default=0, show_default=True,
+                     help="Add this many randomly warped copies of each real source's training part.")(f)
     return click.option("--seed", type=int, default=0, show_default=True, help="Seed of initialisation, order, synthetic data.")(f)
 
 
@@ -298,8 +300,8 @@ def _echo_codec_report(r):
 @click.option("--code-size", type=click.IntRange(1, 1024), default=32, show_default=True, help="Numbers per compressed image.")
 @click.option("--center", is_flag=True, help="PCA: subtract the training mean first (the seed did not).")
 @_compress_data_options
-@_ae_options
-def compress_train(method, code_size, center, dataset, data_dir, out, epochs, lr, batch_size, synthetic_n, seed):
+@_training_options
+def compress_train(method, code_size, center, dataset, data_dir, out, epochs, lr, batch_size, synthetic_n, augment, seed):
     """Fit a compressor; save it with its report, reconstruction figure and (autoencoder) loss curve."""
     from ocr_cli.compress import train_codec
 
@@ -308,7 +310,8 @@ def compress_train(method, code_size, center, dataset, data_dir, out, epochs, lr
             click.echo(f"epoch {s['epoch']:3d}: loss {s['loss']:.2f}" + (f", validation {s['val_loss']:.2f}" if "val_loss" in s else ""))
 
     ae = {"epochs": epochs, "lr": lr, "batch_size": batch_size} if method == "autoencoder" else {}
-    _echo_codec_report(train_codec(method, dataset, code_size, out, center, seed, data_dir, synthetic_n, log=log, **ae))
+    _echo_codec_report(train_codec(method, dataset, code_size, out, center, seed, data_dir, synthetic_n, augment,
+                                   log=log, **ae))
 
 
 @compress.command("eval")
@@ -325,8 +328,8 @@ def compress_eval(method, center, dataset, data_dir, out):
 @compress.command("compare")
 @click.option("--code-sizes", default="8,16,32,64,128", show_default=True, help="Comma-separated code sizes to sweep.")
 @_compress_data_options
-@_ae_options
-def compress_compare(code_sizes, dataset, data_dir, out, epochs, lr, batch_size, synthetic_n, seed):
+@_training_options
+def compress_compare(code_sizes, dataset, data_dir, out, epochs, lr, batch_size, synthetic_n, augment, seed):
     """Train PCA (plain, mean-centred) and the autoencoder at each code size on the same data;
     print a table and plot PSNR against code size (OUT/compare_psnr.png)."""
     from ocr_cli.compress import compare, format_table
@@ -337,7 +340,7 @@ def compress_compare(code_sizes, dataset, data_dir, out, epochs, lr, batch_size,
         raise click.BadParameter(f"{code_sizes!r}: give sizes like 8,16,32") from None
     if not sizes or min(sizes) < 1 or max(sizes) > 1024:
         raise click.BadParameter("code sizes must be between 1 and 1024", param_hint="--code-sizes")
-    rows = compare(dataset, sizes, out, seed, data_dir, synthetic_n,
+    rows = compare(dataset, sizes, out, seed, data_dir, synthetic_n, augment,
                    log=lambda r: click.echo(f"code size {r['code_size']}: done", err=True),
                    epochs=epochs, lr=lr, batch_size=batch_size)
     click.echo(format_table(rows))

@@ -78,7 +78,7 @@ def test_autoencoder_gradient_check():
 
     Biases get small random values: with zero biases a narrow layer whose ReLUs are all off
     feeds the next one exactly 0, a kink where central differences are meaningless."""
-    ae = Autoencoder(4, seed=1)
+    ae = Autoencoder(4, seed=1, dtype=np.float64)
     rng = np.random.default_rng(6)
     for name, p in ae.model.params.items():
         if name.endswith(".b"):

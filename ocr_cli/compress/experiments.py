@@ -5,7 +5,9 @@ Data. ``dataset`` names sources like ``ocr train`` does (``nist26``, ``synthetic
 :func:`ocr_cli.train.heldout_mask`: the same fixed, stratified 30% that every recognizer is
 validated on is never trained on, and PSNR is measured on it. ``synthetic`` adds
 ``synthetic_n`` generated training samples; it is the validation set (``ocr train``'s fixed
-synthetic held-out set) only when no real source is named.
+synthetic held-out set) only when no real source is named. ``augment`` adds that many randomly
+warped copies (:func:`ocr_cli.augment.random_affine`: small rotation, shear, scale, shift) of
+each real training part: with a few hundred real images the autoencoder overfits otherwise.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from ocr_cli.fileio import atomic_path, write_json
 METHODS = ("autoencoder", "pca")
 DEFAULT_OUT = "runs/compress"
 SYNTHETIC_N = 5000
+AUGMENT = 0
 CODE_SIZES = (8, 16, 32, 64, 128)
 
 
@@ -33,7 +36,7 @@ class CompressData:
 
 
 def load_data(dataset: str, data_dir=None, synthetic_n: int = SYNTHETIC_N, seed: int = 0,
-              need_train: bool = True) -> CompressData:
+              need_train: bool = True, augment: int = AUGMENT) -> CompressData:
     """Training images and held-out validation images (with labels) of ``dataset``."""
     from ocr_cli.data import load_dataset
     from ocr_cli.train import load_source
@@ -52,8 +55,15 @@ def load_data(dataset: str, data_dir=None, synthetic_n: int = SYNTHETIC_N, seed:
                 train_desc.append(f"{synthetic_n} synthetic (seed {seed})")
         else:
             if need_train:
-                train.append(src.train[0])
-                train_desc.append(f"{src.name} training part ({len(src.train[0])})")
+                X = src.train[0]
+                train.append(X)
+                train_desc.append(f"{src.name} training part ({len(X)})")
+                if augment > 0:
+                    from ocr_cli.augment import random_affine
+
+                    rng = np.random.default_rng(seed)
+                    train.extend(random_affine(X, rng) for _ in range(augment))
+                    train_desc[-1] += f" + {augment} warped copies"
             real_val.append(src.heldout)
             val_desc.append(f"{src.name} held-out 30% ({len(src.heldout[0])})")
     if real_val:
@@ -89,10 +99,11 @@ def _report(codec, data: CompressData, dataset: str) -> dict:
 
 
 def train_codec(method: str, dataset: str, code_size: int = 32, out=DEFAULT_OUT, center: bool = False,
-                seed: int = 0, data_dir=None, synthetic_n: int = SYNTHETIC_N, log=None, **ae_settings) -> dict:
+                seed: int = 0, data_dir=None, synthetic_n: int = SYNTHETIC_N, augment: int = AUGMENT, log=None,
+                **ae_settings) -> dict:
     """Fit one codec, save it to ``out/<name>.npz`` with a JSON report, the reconstruction
     figure and (autoencoder) the loss curve; return the report (PSNR on validation, params)."""
-    data = load_data(dataset, data_dir, synthetic_n, seed)
+    data = load_data(dataset, data_dir, synthetic_n, seed, augment=augment)
     codec = make_codec(method, code_size, center, seed, **ae_settings)
     codec.fit(data.X_train, data.X_val, log=log)
     out, name = Path(out), model_name(method, center)
@@ -121,10 +132,10 @@ def eval_codec(method: str, dataset: str, out=DEFAULT_OUT, center: bool = False,
 
 
 def compare(dataset: str, code_sizes=CODE_SIZES, out=DEFAULT_OUT, seed: int = 0, data_dir=None,
-            synthetic_n: int = SYNTHETIC_N, log=None, **ae_settings) -> list[dict]:
+            synthetic_n: int = SYNTHETIC_N, augment: int = AUGMENT, log=None, **ae_settings) -> list[dict]:
     """Train PCA (plain and mean-centred) and the autoencoder at every code size on the same
     data; return one row per size and plot PSNR against code size (``out/compare_psnr.png``)."""
-    data = load_data(dataset, data_dir, synthetic_n, seed)
+    data = load_data(dataset, data_dir, synthetic_n, seed, augment=augment)
     rows = []
     for k in code_sizes:
         row = {"code_size": k}
