@@ -133,6 +133,23 @@ def eval_pages(directory, model, weights, as_json):
     click.echo(json.dumps(report, indent=2) if as_json else format_table(report))
 
 
+def _command_line(ctx, prefix: str) -> str:
+    """The command as it could be retyped: ``prefix`` plus every option that differs from its default."""
+    import shlex
+
+    parts = prefix.split()
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if value in (None, False, ()) or value == param.default:
+            continue
+        flag = param.opts[0]
+        if getattr(param, "is_flag", False):
+            parts.append(flag)
+        else:
+            parts += [x for v in (value if param.multiple else [value]) for x in (flag, str(v))]
+    return shlex.join(parts)
+
+
 @cli.command()
 @click.option("--model", "model_name", type=click.Choice(["mlp", "fc", "cnn"]), required=True, help="Recognizer to train.")
 @click.option("--dataset", required=True,
@@ -153,15 +170,14 @@ def eval_pages(directory, model, weights, as_json):
 @click.option("--no-augment", is_flag=True, help="Train on the samples as they are.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live (default: $OCR_DATA_DIR or ./data).")
 @click.option("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice).")
-def train(model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, init_from, synthetic_n,
+@click.pass_context
+def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, init_from, synthetic_n,
           repeat_real, no_augment, data_dir, threads):
     """Train a recognizer; write the model, its sidecar, curves and confusion matrix to --out.
 
     A fixed stratified 30% of every real source is held out (never trained on) and every
     number is measured on it. Ctrl-C keeps the best model so far.
     """
-    import shlex
-
     from ocr_cli.train import run_training
 
     try:
@@ -175,7 +191,7 @@ def train(model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, i
     results = run_training(model_name, dataset, out or f"runs/{model_name}", lrs=lr, val=val, data_dir=data_dir,
                            synthetic_n=synthetic_n, repeat_real=repeat_real, init_from=init_from, epochs=epochs,
                            batch_size=batch_size, hidden=hidden_sizes, seed=seed, augment=not no_augment,
-                           threads=threads, command="ocr " + shlex.join(sys.argv[1:]), log=click.echo)
+                           threads=threads, command=_command_line(ctx, "ocr train"), log=click.echo)
     for rate, r in results.items():
         where = f"lr {rate:g}: " if rate is not None else ""
         if r.model_path is None:

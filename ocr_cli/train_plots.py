@@ -87,24 +87,32 @@ def plot_confusion(cm: np.ndarray, classes: str, path, title: str = "") -> None:
     _save(fig, path)
 
 
+def weight_mosaic(W: np.ndarray, cols: int) -> np.ndarray:
+    """Tile the columns of ``W`` (1024, n) as 32×32 images, each scaled to [-1, 1] by its own
+    largest magnitude (so shapes show, not scales), with a one-pixel NaN gap between tiles."""
+    n = W.shape[1]
+    rows = int(np.ceil(n / cols))
+    mosaic = np.full((rows * 33 - 1, cols * 33 - 1), np.nan)
+    for u in range(n):
+        r, c = divmod(u, cols)
+        w = W[:, u].reshape(32, 32)
+        mosaic[r * 33:r * 33 + 32, c * 33:c * 33 + 32] = w / max(np.abs(w).max(), 1e-12)
+    return mosaic
+
+
 def plot_first_layer(W_init: np.ndarray, W_final: np.ndarray, path, max_units: int = 64) -> None:
     """The first layer's weights, one 32×32 image per hidden unit, at initialisation and trained.
 
-    ``W`` is ``(1024, n_hidden)``; each column is reshaped to the sample's 32×32 layout and
-    scaled to its own range, so the shapes (strokes, blobs) are visible rather than the scale.
+    ``W`` is ``(1024, n_hidden)``; each column is one unit's weights in the sample's 32×32
+    layout (red: positive, blue: negative). Trained units show strokes and blobs that the
+    random initial ones lack.
     """
     plt = _plt()
     n = min(W_final.shape[1], max_units)
     cols = int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, 2 * cols + 1, figsize=(2 * cols * 0.8 + 0.8, rows * 0.8))
-    axes = np.atleast_2d(axes)
-    for ax in axes.flat:
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6))
+    for ax, W, name in ((axes[0], W_init, "initialisation"), (axes[1], W_final, "trained")):
+        ax.imshow(weight_mosaic(np.asarray(W)[:, :n], cols), cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.set_title(f"first-layer weights, {name}", fontsize=10)
         ax.axis("off")
-    for half, (W, name) in enumerate(((W_init, "initialisation"), (W_final, "trained"))):
-        for u in range(n):
-            r, c = divmod(u, cols)
-            ax = axes[r, c + half * (cols + 1)]
-            ax.imshow(W[:, u].reshape(32, 32), cmap="RdBu_r")
-        axes[0, half * (cols + 1)].set_title(f"first-layer weights, {name}", loc="left", fontsize=9)
     _save(fig, path)

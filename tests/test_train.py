@@ -1,0 +1,118 @@
+"""ocr train: the held-out split, learning on a small synthetic set, results folder, Ctrl-C."""
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from ocr_cli import train as tr
+from ocr_cli.charset import CLASSES
+from ocr_cli.cli import cli
+from ocr_cli.data.synthetic import generate
+from ocr_cli.recognizers import get_recognizer_class, load_recognizer
+
+
+@pytest.fixture(scope="module")
+def toy():
+    """A small balanced synthetic problem: 20 training and 5 held-out samples per class."""
+    X, y = generate(36 * 25, seed=7)
+    held = tr.heldout_mask(y, fraction=0.2)
+    return X[~held], y[~held], X[held], y[held]
+
+
+def toy_mix(toy):
+    Xt, yt, Xh, yh = toy
+    source = tr.Source("toy", (Xt, yt), (Xh, yh))
+    return tr.DataMix([source], [source], repeat_real=1)
+
+
+def test_heldout_split_is_fixed_stratified_and_independent_of_seed():
+    y = np.repeat(np.arange(26), 50)
+    np.random.default_rng(0).shuffle(y)
+    a, b = tr.heldout_mask(y), tr.heldout_mask(y.copy())
+    np.testing.assert_array_equal(a, b)  # no seed argument: the same labels give the same split
+    for c in range(26):
+        assert a[y == c].sum() == 15  # 30% of each class
+    assert 0.29 < a.mean() < 0.31
+    # a different file (other label order) gets its own, still stratified split
+    y2 = np.roll(y, 7)
+    assert all(tr.heldout_mask(y2)[y2 == c].sum() == 15 for c in range(26))
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_training_lowers_loss_and_beats_chance(model, toy, tmp_path):
+    mix = toy_mix(toy)
+    epochs, lr, batch = (12, 0.2, 16) if model == "mlp" else (4, 3e-3, 16)
+    # a narrower cnn than the default keeps the test fast; the loop is what is under test
+    rec = get_recognizer_class("cnn")(CLASSES, channels=(8, 16, 32), hidden=64) if model == "cnn" else None
+    r = tr.train(model, mix, tmp_path, epochs=epochs, lr=lr, batch_size=batch, seed=0, threads=1,
+                 augment=False, progress=False, log=lambda s: None, rec=rec)
+    losses = [h["loss"] for h in r.history]
+    assert losses[-1] < 0.6 * losses[0]
+    # chance is 1/36 ≈ 3%; a learning model is far above it on held-out samples
+    assert r.metrics["val_acc"] > 0.4, r.metrics
+    rec = load_recognizer(r.model_path)
+    assert rec.name == model
+    meta = json.loads(r.model_path.with_suffix(".json").read_text())
+    assert meta["seed"] == 0 and meta["metrics"]["val_acc"] == r.metrics["val_acc"]
+    assert len(meta["history"]) >= meta["metrics"]["epoch"]
+    for png in ["curves.png", "confusion.png"] + (["first_layer.png"] if model == "mlp" else []):
+        assert (tmp_path / png).stat().st_size > 1000
+
+
+def test_fc_trains_too(toy, tmp_path):
+    r = tr.train("fc", toy_mix(toy), tmp_path, epochs=8, lr=0.2, batch_size=16, threads=1, augment=False,
+                 progress=False, log=lambda s: None)
+    assert r.metrics["val_acc"] > 0.3
+
+
+def test_ctrl_c_keeps_the_best_model_so_far(toy, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real_augment = __import__("ocr_cli.augment", fromlist=["augment"]).augment
+
+    def interrupt_in_epoch_3(X, rng):
+        calls["n"] += 1
+        if calls["n"] > 2 * 45 + 10:  # 720 samples / 16 = 45 batches per epoch
+            raise KeyboardInterrupt
+        return real_augment(X, rng)
+
+    monkeypatch.setattr("ocr_cli.augment.augment", interrupt_in_epoch_3)
+    logs = []
+    r = tr.train("mlp", toy_mix(toy), tmp_path, epochs=10, lr=0.2, batch_size=16, progress=False, log=logs.append)
+    assert r.interrupted and len(r.history) == 2
+    assert any("interrupted" in line for line in logs)
+    rec = load_recognizer(r.model_path)
+    assert rec.info["metrics"]["epoch"] in (1, 2)
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+    assert (tmp_path / "curves.png").is_file()
+
+
+def test_init_from_continues_and_rejects_another_kind(toy, tmp_path):
+    quiet = dict(batch_size=16, augment=False, progress=False, log=lambda s: None)
+    first = tr.train("mlp", toy_mix(toy), tmp_path / "a", epochs=4, lr=0.2, **quiet)
+    again = tr.train("mlp", toy_mix(toy), tmp_path / "b", epochs=1, lr=0.01, init_from=first.model_path, **quiet)
+    assert again.history[0]["val_acc"] >= first.metrics["val_acc"] - 0.1  # started from the trained weights
+    with pytest.raises(tr.OcrError, match="mlp model, not fc"):
+        tr.train("fc", toy_mix(toy), tmp_path / "c", epochs=1, init_from=first.model_path, **quiet)
+
+
+def test_cli_train_with_lr_comparison(tmp_path, monkeypatch):
+    """End to end through the CLI on an ImageFolder tree; two rates give one comparison plot."""
+    from PIL import Image
+
+    X, y = generate(36 * 4, seed=3)
+    for i, (x, label) in enumerate(zip(X, y)):
+        d = tmp_path / "chars" / CLASSES[label]
+        d.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(((1 - x) * 255).astype(np.uint8)).save(d / f"{i}.png")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["train", "--model", "mlp", "--dataset", f"folder:{tmp_path / 'chars'}",
+                                      "--epochs", "2", "--lr", "0.1", "--lr", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "lr_comparison.png").stat().st_size > 1000
+    for lr in ("0.1", "1"):
+        meta = json.loads((out / f"lr_{lr}" / "mlp.json").read_text())
+        assert meta["command"].startswith("ocr train --model mlp")
+        assert meta["training"]["lr"] == float(lr)
+        assert meta["data"]["heldout"] == {"folder": 36}  # round(0.3 * 4) = 1 per class
+    assert "most confused" in result.output
