@@ -363,6 +363,42 @@ def compress_compare(code_sizes, dataset, data_dir, out, epochs, lr, batch_size,
     click.echo(f"figure: {out}/compare_psnr.png")
 
 
+@cli.command()
+@click.option("--page", "pages", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="A photo or scan of a page you wrote (repeat with --text for several pages).")
+@click.option("--text", "texts", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="The page's true text, one line per written line (same order as --page).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Results folder for the adapted model.")
+@click.option("--from", "from_model", default="cnn", show_default=True,
+              help="Model to adapt: a shipped model's name or a saved model file.")
+@click.option("--original", default="synthetic", show_default=True,
+              help="Data mixed in so the model does not forget (sources as for `ocr train`).")
+@click.option("--synthetic", "synthetic_n", type=int, default=2000, show_default=True,
+              help="Fresh synthetic samples per epoch from the original mix.")
+@click.option("--epochs", type=int, default=5, show_default=True)
+@click.option("--lr", type=float, default=None, help="Peak learning rate (default: a tenth of the model's).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live.")
+@click.option("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice).")
+def adapt(pages, texts, out, from_model, original, synthetic_n, epochs, lr, seed, data_dir, threads):
+    """Adapt a recognizer to your handwriting from pages whose text you know.
+
+    Lines whose number of characters found matches the text become training samples,
+    mixed with the original data so that nothing else is forgotten.
+    """
+    import shlex
+
+    from ocr_cli.adapt import run_adapt
+
+    r = run_adapt(pages, texts, out, model=from_model, original=original, synthetic_n=synthetic_n, epochs=epochs,
+                  lr=lr, seed=seed, data_dir=data_dir, threads=threads,
+                  command="ocr " + shlex.join(sys.argv[1:]), log=click.echo)
+    if r.model_path is not None:
+        click.echo(f"adapted model -> {r.model_path}  (use: ocr extract --weights {r.model_path} IMAGE)")
+    if r.interrupted:
+        sys.exit(130)
+
+
 def main():
     cli(prog_name="ocr")
 
