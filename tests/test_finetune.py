@@ -13,7 +13,7 @@ from ocr_cli.cli import cli  # noqa: E402
 from ocr_cli.errors import OcrError  # noqa: E402
 from ocr_cli.finetune import finetune, freeze, start_from, transfer  # noqa: E402
 from ocr_cli.recognizers import get_recognizer_class, load_recognizer  # noqa: E402
-from ocr_cli.train import DataMix, Source  # noqa: E402
+from ocr_cli.train import DEFAULTS, DataMix, Source  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -103,7 +103,7 @@ def test_finetune_learns_and_records_itself(tmp_path):
     src = get_recognizer_class("cnn")(CLASSES[:26])
     saved = src.save(tmp_path / "start" / "cnn")
     mix = DataMix([tiny_source()], [tiny_source()], repeat_real=4)
-    res = finetune(load_recognizer(saved), mix, tmp_path / "ft", freeze_what="none", epochs=3, lr=0.05,
+    res = finetune(load_recognizer(saved), mix, tmp_path / "ft", freeze_what="none", epochs=3, lr=DEFAULTS["cnn"]["lr"],
                    progress=False, log=lambda *a: None, source=saved)
     assert res.history[-1]["val_acc"] > 0.3  # chance is 1/36
     meta = json.loads(res.model_path.with_suffix(".json").read_text())
