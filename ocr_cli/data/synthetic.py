@@ -53,7 +53,7 @@ def sample_style(rng: np.random.Generator, fix_variants: bool = False) -> Style:
     if fix_variants:
         variants = {c: int(rng.integers(len(v))) for c, v in skeletons().items()}
     return Style(
-        pen=float(np.exp(rng.uniform(np.log(0.08), np.log(0.2)))),
+        pen=float(np.exp(rng.uniform(np.log(0.08), np.log(0.24)))),
         # half the writers stand upright, half lean well to the right (as NIST's do)
         slant=float(rng.normal(0.05, 0.1) if rng.random() < 0.5 else rng.normal(0.35, 0.15)),
         aspect=float(np.exp(rng.normal(0.1, 0.15))),
