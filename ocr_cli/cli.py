@@ -296,7 +296,7 @@ def _training_options(f):
         f = click.option(name, type=kind, default=None, help=f"Autoencoder training (default: {what}, the seed's).")(f)
     f = click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=5000, show_default=True,
                      help="Generated training samples when 'synthetic' is a source.")(f)
-    f = click.option("--augment", type=click.IntRange(0), default=0, show_default=True,
+    f = click.option("--augment", type=click.IntRange(0), default=10, show_default=True,
                      help="Add this many randomly warped copies of each real source's training part.")(f)
     return click.option("--seed", type=int, default=0, show_default=True, help="Seed of initialisation, order, synthetic data.")(f)
 

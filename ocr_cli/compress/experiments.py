@@ -23,7 +23,7 @@ from ocr_cli.fileio import atomic_path, write_json
 METHODS = ("autoencoder", "pca")
 DEFAULT_OUT = "runs/compress"
 SYNTHETIC_N = 5000
-AUGMENT = 0
+AUGMENT = 10  # nist26 has 910 training images: too few for the autoencoder alone
 CODE_SIZES = (8, 16, 32, 64, 128)
 
 
