@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage as ndi
+
+from ocr_cli.page import morph
 
 MIN_INK_CONTRAST = 0.12  # below this no pen stroke is ever found: a blank page stays blank
 
@@ -39,9 +40,9 @@ def contrast_map(grey: np.ndarray, paper_window: int = 41) -> np.ndarray:
     """
     step = 4 if min(grey.shape) >= 64 else 1
     small = grey[::step, ::step]
-    size = max(3, paper_window // step)
-    paper = ndi.grey_closing(small, size=(size, size), mode="nearest")
-    paper = ndi.uniform_filter(paper, size=max(3, size // 2), mode="nearest")
+    size = max(3, paper_window // step) | 1
+    paper = morph.min_filter(morph.max_filter(small, size), size)
+    paper = morph.mean_filter(paper, max(3, size // 2) | 1)
     paper = resize(paper, grey.shape)
     return np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0).astype(np.float32)
 
@@ -54,8 +55,6 @@ def ink_thresholds(contrast: np.ndarray) -> tuple[float, float] | None:
     show-through, rules and smudges. ``high`` seeds strokes, ``low`` lets them grow along
     their fainter parts so thin or broken pencil lines stay whole.
     """
-    from skimage.filters import threshold_otsu
-
     flat = contrast.ravel()
     sample = flat[:: max(1, flat.size // 200_000)]
     med = float(np.median(sample))
@@ -70,12 +69,30 @@ def ink_thresholds(contrast: np.ndarray) -> tuple[float, float] | None:
     return low, high
 
 
-def binarize(contrast: np.ndarray) -> np.ndarray:
-    """Boolean ink mask (hysteresis threshold, small holes and one-pixel spurs cleaned)."""
-    from skimage.filters import apply_hysteresis_threshold
+def threshold_otsu(values: np.ndarray, bins: int = 256) -> float:
+    """Otsu's threshold: the cut that maximises the between-class variance of ``values``."""
+    hist, edges = np.histogram(values, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)[:-1].astype(float)
+    w1 = w0[-1] + hist[-1] - w0
+    m0 = np.cumsum(hist * centres)[:-1] / np.maximum(w0, 1)
+    m1 = ((hist * centres).sum() - np.cumsum(hist * centres)[:-1]) / np.maximum(w1, 1)
+    return float(centres[:-1][np.argmax(w0 * w1 * (m0 - m1) ** 2)])
 
+
+def hysteresis(contrast: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Pixels above ``low`` that are connected (8-neighbours) to a pixel above ``high``."""
+    labels, boxes, _ = morph.label(contrast > low)
+    seeded = np.zeros(len(boxes) + 1, bool)
+    seeded[np.unique(labels[contrast > high])] = True
+    seeded[0] = False
+    return seeded[labels]
+
+
+def binarize(contrast: np.ndarray) -> np.ndarray:
+    """Boolean ink mask (hysteresis threshold, one-pixel spurs of the weak parts cleaned)."""
     th = ink_thresholds(contrast)
     if th is None:
         return np.zeros(contrast.shape, bool)
-    mask = apply_hysteresis_threshold(contrast, *th)
-    return ndi.binary_opening(mask, structure=np.ones((2, 2), bool)) | (contrast > th[1])
+    mask = hysteresis(contrast, *th)
+    return morph.open2(mask) | (contrast > th[1])

@@ -10,20 +10,22 @@ the very same ``normalize_glyph`` as the training samples.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from ocr_cli.glyph import normalize_glyph
+from ocr_cli.page import morph
 
 MIN_STROKE = 0.08  # thinnest pen the training data has, as a fraction of glyph height
 TARGET_STROKE = 0.11  # what thin strokes are thickened to (the training data's typical pen)
 
 
 def stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width in pixels: ink area over skeleton length."""
-    from skimage.morphology import skeletonize
+    """Mean stroke width in pixels: ink area over half the boundary length.
 
-    length = int(skeletonize(mask).sum())
-    return float(mask.sum()) / max(length, 1)
+    A stroke of width w and length L has area wL and about 2L boundary pixels; strokes one
+    pixel wide read as 2 (every pixel is boundary), which only errs on the side of thin.
+    """
+    boundary = int((mask & ~morph.erode(mask)).sum())
+    return 2.0 * float(mask.sum()) / max(boundary, 1)
 
 
 def char_ink(contrast: np.ndarray, own: np.ndarray) -> np.ndarray:
@@ -35,15 +37,14 @@ def char_ink(contrast: np.ndarray, own: np.ndarray) -> np.ndarray:
     """
     if not own.any():
         return np.zeros(own.shape, np.float32)
-    near = ndi.binary_dilation(own, structure=np.ones((3, 3), bool))
+    near = morph.dilate(own)
     level = max(float(np.percentile(contrast[own], 90)), 1e-3)
     ink = np.maximum(np.clip(contrast * near / level, 0.0, 1.0), own)  # solid core, soft edges
     height = np.ptp(np.flatnonzero(own.any(axis=1))) + 1
     width = stroke_width(own)
     if width < MIN_STROKE * height:
         radius = max(1, round((TARGET_STROKE * height - width) / 2))
-        yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
-        ink = ndi.grey_dilation(ink, footprint=(yy**2 + xx**2) <= radius**2 + 0.5)
+        ink = morph.disk_max(ink, radius)
     return ink.astype(np.float32)
 
 

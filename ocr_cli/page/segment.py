@@ -7,18 +7,13 @@ hold for a small scan and a 12-megapixel photo.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
+
+from ocr_cli.page import morph
 
 
 def components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Label 8-connected ink; return ``(labels, boxes, areas)`` with box i for label i + 1."""
-    labels, n = ndi.label(mask, structure=np.ones((3, 3), bool))
-    if n == 0:
-        return labels, np.zeros((0, 4), int), np.zeros(0, int)
-    slices = ndi.find_objects(labels)
-    boxes = np.array([(s[0].start, s[0].stop, s[1].start, s[1].stop) for s in slices], int)
-    areas = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    return labels, boxes, areas
+    return morph.label(mask)
 
 
 def heights(boxes):

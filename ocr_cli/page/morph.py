@@ -1,0 +1,120 @@
+"""The few image operations the page pipeline needs, in plain NumPy.
+
+SciPy's ``ndimage`` would do all of them, but importing it takes longer (≈0.5 s) than
+reading a whole page, and ``ocr extract`` is a command people run once per photo.
+Connected components are found on horizontal runs of ink: runs in neighbouring rows that
+touch (8-connectivity) are joined with a vectorised union-find.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def runs(mask: np.ndarray):
+    """Horizontal runs of True: ``(row, start, stop)`` arrays in raster order."""
+    h, w = mask.shape
+    padded = np.zeros((h, w + 2), np.int8)
+    padded[:, 1:-1] = mask
+    d = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(d == 1)
+    _, stops = np.nonzero(d == -1)
+    return rows, starts, stops
+
+
+def label(mask: np.ndarray):
+    """8-connected components: ``(labels, boxes, areas)``.
+
+    ``labels`` is int32 with 0 for background and 1..n in raster order of each component's
+    first pixel (as ``scipy.ndimage.label``); ``boxes[i]`` is ``(r0, r1, c0, c1)`` of label
+    ``i + 1`` and ``areas[i]`` its pixel count.
+    """
+    mask = np.asarray(mask, bool)
+    h, w = mask.shape
+    labels = np.zeros((h, w), np.int32)
+    rows, starts, stops = runs(mask)
+    if len(rows) == 0:
+        return labels, np.zeros((0, 4), int), np.zeros(0, int)
+    # runs i (row r) and j (row r + 1) touch when start_j <= stop_i and start_i <= stop_j
+    stride = w + 2
+    start_key, stop_key = rows * stride + starts, rows * stride + stops
+    lo = np.searchsorted(stop_key, (rows + 1) * stride + starts)  # first run below ending at/after start_i
+    hi = np.searchsorted(start_key, (rows + 1) * stride + stops, side="right")  # past last starting by stop_i
+    count = np.maximum(hi - lo, 0)
+    a = np.repeat(np.arange(len(rows)), count)
+    b = np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    root = np.arange(len(rows))
+    while True:  # min-label propagation over the edges with pointer jumping
+        m = np.minimum(root[a], root[b])
+        new = root.copy()
+        np.minimum.at(new, a, m)
+        np.minimum.at(new, b, m)
+        new = new[new]
+        if np.array_equal(new, root):
+            break
+        root = new
+    _, comp = np.unique(root, return_inverse=True)  # 0..n-1, in order of each component's first run
+    lengths = stops - starts
+    first = np.repeat(rows * w + starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    labels.ravel()[first] = np.repeat(comp + 1, lengths)
+    n = comp.max() + 1
+    boxes = np.empty((n, 4), int)
+    boxes[:, 0], boxes[:, 2] = h, w
+    boxes[:, 1] = boxes[:, 3] = 0
+    np.minimum.at(boxes[:, 0], comp, rows)
+    np.maximum.at(boxes[:, 1], comp, rows + 1)
+    np.minimum.at(boxes[:, 2], comp, starts)
+    np.maximum.at(boxes[:, 3], comp, stops)
+    return labels, boxes, np.bincount(comp, weights=lengths, minlength=n).astype(int)
+
+
+def _filter(a: np.ndarray, size: int, reduce) -> np.ndarray:
+    """Separable ``size``×``size`` filter with edge values repeated beyond the border."""
+    half = size // 2
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (half, size - 1 - half)
+        a = reduce(sliding_window_view(np.pad(a, pad, mode="edge"), size, axis=axis), axis=-1)
+    return a
+
+
+def max_filter(a: np.ndarray, size: int) -> np.ndarray:
+    return _filter(a, size, np.max)
+
+
+def min_filter(a: np.ndarray, size: int) -> np.ndarray:
+    return _filter(a, size, np.min)
+
+
+def mean_filter(a: np.ndarray, size: int) -> np.ndarray:
+    return _filter(a, size, np.mean)
+
+
+def erode(mask: np.ndarray, size: int = 3) -> np.ndarray:
+    """Binary erosion by a ``size``² square (odd); pixels outside the image count as background."""
+    p = size // 2
+    return min_filter(np.pad(np.asarray(mask, bool), p), size)[p:p + mask.shape[0], p:p + mask.shape[1]]
+
+
+def dilate(mask: np.ndarray, size: int = 3) -> np.ndarray:
+    """Binary dilation by a ``size``² square (odd)."""
+    return max_filter(np.asarray(mask, bool), size)
+
+
+def open2(mask: np.ndarray) -> np.ndarray:
+    """Binary opening by a 2×2 square: keep the pixels that lie in some all-ink 2×2 block."""
+    m = np.pad(np.asarray(mask, bool), 1)
+    core = m[:-1, :-1] & m[1:, :-1] & m[:-1, 1:] & m[1:, 1:]  # block with top-left at (r-1, c-1)
+    return (core[:-1, :-1] | core[1:, :-1] | core[:-1, 1:] | core[1:, 1:])
+
+
+def disk_max(a: np.ndarray, radius: int) -> np.ndarray:
+    """Grey dilation with a disk of ``radius`` pixels (thickens strokes evenly)."""
+    out = a.copy()
+    padded = np.pad(a, radius)
+    h, w = a.shape
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if dy * dy + dx * dx <= radius * radius + 0.5:
+                np.maximum(out, padded[radius + dy:radius + dy + h, radius + dx:radius + dx + w], out=out)
+    return out
