@@ -69,10 +69,15 @@ def gradcheck(tol, seed):
 
 
 def _page_recognizer(model, weights):
-    """The recognizer for page commands: ``--weights`` if given, else the shipped ``--model``."""
-    from ocr_cli.recognizers import default_model_path, load_recognizer
+    """The recognizer for page commands: ``--weights`` if given, else the shipped ``--model``.
 
-    rec = load_recognizer(weights or default_model_path(model))
+    A ``cnn`` runs through its NumPy twin, so reading a page never waits for torch to import.
+    """
+    from ocr_cli.recognizers import default_model_path, load_recognizer
+    from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
+
+    path = weights or default_model_path(model)
+    rec = load_numpy_cnn(path) or load_recognizer(path)
     if weights and model and rec.name != model:
         raise OcrError(f"{weights}: holds a {rec.name!r} model, not {model!r}")
     return rec
