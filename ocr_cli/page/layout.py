@@ -61,7 +61,8 @@ def group_lines(boxes: np.ndarray, char_h: float, angle: float) -> list[np.ndarr
     big = heights(boxes) >= 0.5 * char_h
     lines: list[list[int]] = []
     for i in sorted(np.flatnonzero(big), key=lambda i: rc[i, 0]):
-        dist = [abs(rc[i, 1] - _predict_y(rc[line[-6:]], rc[i, 0], char_h)) for line in lines]
+        dist = [abs(rc[i, 1] - _predict_y(rc[line[-6:]], rc[i, 0], char_h))
+                if abs(rc[i, 1] - rc[line[-1], 1]) < 2 * char_h else np.inf for line in lines]
         j = int(np.argmin(dist)) if dist else -1
         if j >= 0 and dist[j] < 0.5 * char_h:
             lines[j].append(i)
@@ -85,10 +86,12 @@ def _predict_y(pts: np.ndarray, x: float, char_h: float) -> float:
     that curves or keeps a small residual slope is followed; the slope is capped at 2°
     because the global angle has already taken out the bulk of it.
     """
+    x_mean, y_mean = pts.mean(axis=0)
+    dx = pts[:, 0] - x_mean
     if len(pts) < 4 or np.ptp(pts[:, 0]) < 3 * char_h:
-        return float(pts[:, 1].mean())
-    slope = np.clip(np.polyfit(pts[:, 0], pts[:, 1], 1)[0], -0.035, 0.035)
-    return float(pts[:, 1].mean() + slope * (x - pts[:, 0].mean()))
+        return float(y_mean)
+    slope = np.clip((dx * (pts[:, 1] - y_mean)).sum() / (dx * dx).sum(), -0.035, 0.035)
+    return float(y_mean + slope * (x - x_mean))
 
 
 def _line_y_at(pts: np.ndarray, x: float) -> float:

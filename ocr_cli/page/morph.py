@@ -90,15 +90,26 @@ def mean_filter(a: np.ndarray, size: int) -> np.ndarray:
     return _filter(a, size, np.mean)
 
 
-def erode(mask: np.ndarray, size: int = 3) -> np.ndarray:
-    """Binary erosion by a ``size``² square (odd); pixels outside the image count as background."""
-    p = size // 2
-    return min_filter(np.pad(np.asarray(mask, bool), p), size)[p:p + mask.shape[0], p:p + mask.shape[1]]
+def _shifts3(mask: np.ndarray, pad_value: bool, combine) -> np.ndarray:
+    """Combine each pixel's 3×3 neighbourhood with ``combine`` (fast on small crops: no np.pad)."""
+    h, w = mask.shape
+    p = np.full((h + 2, w + 2), pad_value, bool)
+    p[1:-1, 1:-1] = mask
+    out = p[1:-1, 1:-1].copy()
+    for dy in range(3):
+        for dx in range(3):
+            combine(out, p[dy:dy + h, dx:dx + w], out=out)
+    return out
 
 
-def dilate(mask: np.ndarray, size: int = 3) -> np.ndarray:
-    """Binary dilation by a ``size``² square (odd)."""
-    return max_filter(np.asarray(mask, bool), size)
+def erode(mask: np.ndarray) -> np.ndarray:
+    """Binary erosion by a 3×3 square; pixels outside the image count as background."""
+    return _shifts3(np.asarray(mask, bool), False, np.logical_and)
+
+
+def dilate(mask: np.ndarray) -> np.ndarray:
+    """Binary dilation by a 3×3 square."""
+    return _shifts3(np.asarray(mask, bool), False, np.logical_or)
 
 
 def open2(mask: np.ndarray) -> np.ndarray:
@@ -111,8 +122,9 @@ def open2(mask: np.ndarray) -> np.ndarray:
 def disk_max(a: np.ndarray, radius: int) -> np.ndarray:
     """Grey dilation with a disk of ``radius`` pixels (thickens strokes evenly)."""
     out = a.copy()
-    padded = np.pad(a, radius)
     h, w = a.shape
+    padded = np.zeros((h + 2 * radius, w + 2 * radius), a.dtype)
+    padded[radius:radius + h, radius:radius + w] = a
     for dy in range(-radius, radius + 1):
         for dx in range(-radius, radius + 1):
             if dy * dy + dx * dx <= radius * radius + 0.5:
