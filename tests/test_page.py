@@ -249,3 +249,12 @@ def test_words_keep_letters_and_digits_apart():
 def test_light_writing_on_a_dark_board_is_found():
     dark = 1.0 - render_page(TEXT, seed=12, lighting=0.3)  # chalk on a blackboard
     assert structure(find_characters(dark)) == truth_structure(TEXT)
+
+
+def test_page_lying_on_a_dark_desk_is_read_not_the_desk():
+    page = render_page(TEXT, seed=13, lighting=0.3, noise=0.02)
+    h, w = page.shape
+    desk = np.full((h + 300, w + 400), 0.3, np.float32)  # the desk fills most of the photo
+    desk[150:150 + h, 200:200 + w] = page
+    photo = np.asarray(Image.fromarray(desk, mode="F").rotate(5, Image.Resampling.BILINEAR, fillcolor=0.3))
+    assert structure(find_characters(photo)) == truth_structure(TEXT)

@@ -32,6 +32,20 @@ def downscale(grey: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     return resize(grey, shape), scale
 
 
+def ink_is_dark(grey: np.ndarray) -> bool:
+    """Whether the writing is darker than its background (pen on paper) rather than lighter
+    (chalk on a board, a photo negative).
+
+    Otsu's threshold splits the photo into a dark and a light part. Writing is always the
+    sparse part: a page (even one lying on a dark desk that fills most of the photo) makes
+    the light part large, while chalk strokes on a board make it small.
+    """
+    sample = grey[:: max(1, grey.shape[0] // 300), :: max(1, grey.shape[1] // 300)].ravel()
+    if np.ptp(sample) < 1e-3:
+        return True
+    return float((sample > threshold_otsu(sample)).mean()) >= 0.25
+
+
 def contrast_map(grey: np.ndarray, paper_window: int = 41) -> np.ndarray:
     """Ink contrast against the local paper, in [0, 1]: ``1 - grey / paper``.
 

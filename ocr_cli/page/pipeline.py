@@ -63,7 +63,7 @@ def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
     grey = np.asarray(grey, np.float32)
     for attempt in range(2):
         work, scale = binarize.downscale(grey, work_side)
-        if np.median(work[::4, ::4]) < 0.45:  # light writing on a dark board: flip polarity
+        if not binarize.ink_is_dark(work):  # light writing on a dark board: flip polarity
             work = 1.0 - work
         contrast = binarize.contrast_map(work)
         labels, boxes, areas = segment.components(binarize.binarize(contrast))
