@@ -2,8 +2,12 @@
 
 Each file holds ``{split}_data`` (N × 1024, one image per row, flattened in MATLAB column
 order, ink dark ≈ 0 on background ≈ 1) and ``{split}_labels`` (N × 36 or N × 26, one-hot).
-We unflatten in column order (``order="F"``), invert to ink = 1 and clip; the images are
-already centred 32×32 crops, so they are kept as they are rather than re-normalized.
+We unflatten in column order (``order="F"``), invert to ink = 1 and clip, then pass every
+image through :func:`~ocr_cli.glyph.normalize_glyph` like every other source. The stored
+crops are centred but their glyphs vary in size (longer side 17–31 px; many ``O`` are
+written small like an ``o``), while page crops are always normalised to 26 px; a model
+trained or scored on the stored sizes learns or measures a geometry it never meets on a
+page. ``read_nist_mat(..., normalize=False)`` gives the images exactly as stored.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import numpy as np
 
 from ocr_cli.charset import SIZE
 from ocr_cli.errors import OcrError
+from ocr_cli.glyph import normalize_glyph
 
 
 def find_mat(kind: str, split: str, path, data_dir) -> Path:
@@ -28,7 +33,7 @@ def find_mat(kind: str, split: str, path, data_dir) -> Path:
                    f"{', '.join(str(r) for r in roots)} (give --path)")
 
 
-def read_nist_mat(path, split: str, n_classes: int):
+def read_nist_mat(path, split: str, n_classes: int, normalize: bool = True):
     """Read one split of a NIST ``.mat`` file as ``(X, y)`` with ``y`` indices into the first ``n_classes``."""
     import scipy.io
 
@@ -45,6 +50,8 @@ def read_nist_mat(path, split: str, n_classes: int):
         raise OcrError(f"{path}: expected {dkey} N×{SIZE * SIZE} and {lkey} N×{n_classes}, "
                        f"got {data.shape} and {labels.shape}")
     X = np.clip(1.0 - data.reshape(-1, SIZE, SIZE, order="F"), 0.0, 1.0).astype(np.float32)
+    if normalize:
+        X = np.stack([normalize_glyph(x) for x in X]) if len(X) else X
     return X, labels.argmax(axis=1).astype(np.int64)
 
 

@@ -57,7 +57,7 @@ def sample_style(rng: np.random.Generator, fix_variants: bool = False) -> Style:
         # half the writers stand upright, half lean well to the right (as NIST's do)
         slant=float(rng.normal(0.05, 0.1) if rng.random() < 0.5 else rng.normal(0.35, 0.15)),
         aspect=float(np.exp(rng.normal(0.1, 0.15))),
-        shake=float(rng.uniform(0.01, 0.05)),
+        shake=float(rng.uniform(0.015, 0.06)),
         variants=variants,
     )
 
@@ -101,7 +101,7 @@ def _warp(strokes, rng, style: Style):
     # smooth elastic bend: a sum of two random plane waves per axis, about one cycle per glyph
     k = rng.normal(0.0, 5.0, (2, 2, 2))
     phase = rng.uniform(0, 2 * np.pi, (2, 2))
-    amp = rng.uniform(0.0, 0.035, (2, 2))
+    amp = rng.uniform(0.0, 0.045, (2, 2))
     pts = pts + (amp * np.sin(np.einsum("nd,awd->naw", pts, k) + phase)).sum(axis=2)
     # writer geometry plus a little per-glyph variation
     slant = style.slant + rng.normal(0.0, 0.05)
