@@ -73,10 +73,14 @@ def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
         work_side = int(work_side * min(1 / scale, 1.25 * MIN_CHAR_PX / char_h))
     keep = segment.keep_text_like(boxes, areas, labels.shape, char_h) if len(boxes) else np.zeros(0, bool)
     boxes, ids = boxes[keep], np.flatnonzero(keep) + 1
-    stacks = segment.merge_stacked(boxes, char_h)
-    pieces = [ids[g] for g in stacks]
-    boxes = np.array([layout.union(boxes[g]) for g in stacks]).reshape(-1, 4)
-    char_h = segment.typical_height(boxes) or char_h
+    pieces = [np.array([i]) for i in ids]
+    for _ in range(3):  # joined halves raise the height estimate, which lets more halves join
+        stacks = segment.merge_stacked(boxes, char_h)
+        if len(stacks) == len(boxes):
+            break
+        pieces = [np.concatenate([pieces[i] for i in g]) for g in stacks]
+        boxes = np.array([layout.union(boxes[g]) for g in stacks]).reshape(-1, 4)
+        char_h = segment.typical_height(boxes) or char_h
     angle = layout.skew_angle(boxes, char_h)
     result = PageLayout(scale, angle, char_h, contrast, labels)
     all_boxes = []
