@@ -41,10 +41,9 @@ def check_model(model, loss, X, y, eps: float = 1e-6) -> dict[str, float]:
         return loss.forward(model.forward(X), y)
 
     f()
-    model.backward(loss.backward())
+    dX = model.backward(loss.backward()).copy()
     analytic = {name: g.copy() for name, g in model.grads.items()}
-    f()
-    analytic["input"] = model.backward(loss.backward()).copy()
+    analytic["input"] = dX
     errors = {name: relative_error(numerical_gradient(f, p, eps), analytic[name])
               for name, p in model.params.items()}
     errors["input"] = relative_error(numerical_gradient(f, X, eps), analytic["input"])
