@@ -107,7 +107,7 @@ def merge_pieces(boxes: np.ndarray, line: np.ndarray, char_h: float) -> list[np.
     one character (the bars and stem of an ``E`` drawn separately, the bar of a ``T``). A
     short fragment, or a thin stroke, also joins a neighbour it touches when the two
     together are no wider than a character (the stem of an ``R`` drawn apart from its bowl;
-    a wide letter when the stroke reaches into its neighbour: the last stroke of a ``W``),
+    a wide letter when the stroke (nearly) touches its neighbour: the last stroke of a ``W``),
     and two pieces that interleave join when together they are no wider than the line's
     typical letter (the halves of an ``N`` or ``W`` broken across).
     """
@@ -123,7 +123,7 @@ def merge_pieces(boxes: np.ndarray, line: np.ndarray, char_h: float) -> list[np.
             narrower = min(c1 - c0, b[3] - b[2])
             short = min(b[1] - b[0], g[:, 1].max() - g[:, 0].min()) < 0.6 * char_h
             together = max(c1, b[3]) - min(c0, b[2])
-            thin = narrower < 0.25 * char_h and (together < 0.9 * char_h or overlap > 0 and together < 1.5 * letter_w)
+            thin = narrower < 0.25 * char_h and (together < 0.9 * char_h or overlap > -0.03 * char_h and together < 1.5 * letter_w)
             interleaved = overlap > 0.1 * narrower and together <= letter_w
             if overlap >= 0.5 * narrower or interleaved or ((short or thin) and overlap > -0.1 * char_h):
                 groups[-1].append(i)
