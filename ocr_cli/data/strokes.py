@@ -1,7 +1,8 @@
 """Pen-stroke skeletons of every class: the shapes people actually write, plus Hershey Simplex.
 
 A *skeleton* is a list of strokes; a stroke is an ``(k, 2)`` array of ``(x, y)`` points with
-``y`` pointing **down** and the glyph about one unit tall. Each character has several
+``y`` pointing **down** and the glyph about one unit tall. :func:`skeletons` hands them out
+packed for the renderer. Each character has several
 variants because handwriting does (open and closed 4, crossed 7 and Z, 1 with or without a
 flag, I with or without bars, arched ``m``-like M ...). The variants were chosen by looking
 at real NIST block capitals; script and serif shapes are deliberately absent.
@@ -210,8 +211,15 @@ def _unit(strokes):
     return [(s - lo) / h for s in strokes]
 
 
+def _packed(strokes):
+    """``(points, ends, curve)``: strokes concatenated, each one's end index, and a per-point
+    flag for strokes with more than 4 points (curves), ready for vectorised warping."""
+    lens = np.array([len(s) for s in strokes])
+    return np.concatenate(strokes), np.cumsum(lens), np.repeat(lens > 4, lens)[:, None]
+
+
 @lru_cache(maxsize=1)
 def skeletons() -> dict:
-    """``{char: [variant, ...]}`` for all 36 classes; own shapes first, Hershey Simplex last."""
+    """``{char: [(points, ends, curve), ...]}`` for all 36 classes; own shapes first, Hershey Simplex last."""
     own, hershey = _own(), _hershey()
-    return {c: [_unit(v) for v in own[c] + hershey[c]] for c in CLASSES}
+    return {c: [_packed(_unit(v)) for v in own[c] + hershey[c]] for c in CLASSES}

@@ -78,23 +78,21 @@ def _densify(pts: np.ndarray, ends: np.ndarray, step: float):
     return pts[src] + seg[src] * t[:, None], np.cumsum(counts)[ends - 1]
 
 
-def _warp(strokes, rng, style: Style):
+def _warp(skeleton, rng, style: Style):
     """Apply the hand's wobble and the writer's geometry to a unit-height skeleton.
 
+    ``skeleton`` is ``(points, ends, curve)`` from :func:`~ocr_cli.data.strokes.skeletons`.
     Returns all points (strokes concatenated) and each stroke's end index.
     """
-    lens = np.array([len(s) for s in strokes])
-    ends = np.cumsum(lens)
-    starts = ends - lens
-    pts = np.concatenate(strokes)
+    pts, ends, curve = skeleton
+    starts = np.concatenate([[0], ends[:-1]])
     noise = rng.normal(0.0, style.shake, pts.shape)
     # curves: smooth the noise along the stroke (a 5-point moving sum) so arcs wobble, not zigzag
-    c = np.cumsum(np.pad(noise, ((3, 2), (0, 0)), mode="edge"), axis=0)
-    smooth = 0.5 * (c[5:] - c[:-5])
-    curve = np.repeat(lens > 4, lens)
-    pts = pts + np.where(curve[:, None], smooth, noise)
+    c = np.cumsum(np.concatenate([noise[:1], noise[:1], noise[:1], noise, noise[-1:], noise[-1:]]), axis=0)
+    pts = pts + np.where(curve, 0.5 * (c[5:] - c[:-5]), noise)
     # over- and undershoot at the stroke ends (always for straight lines, sometimes for curves)
-    ov = rng.normal(0.0, 0.08, (2, len(lens), 1)) * ((lens == 2) | (rng.random(len(lens)) < 0.3))[:, None]
+    straight = ends - starts == 2
+    ov = rng.normal(0.0, 0.08, (2, len(ends), 1)) * (straight | (rng.random(len(ends)) < 0.3))[:, None]
     pts[starts] += (pts[starts] - pts[starts + 1]) * ov[0]
     pts[ends - 1] += (pts[ends - 1] - pts[ends - 2]) * ov[1]
     pts, ends = _densify(pts, ends, 0.05)
@@ -103,14 +101,13 @@ def _warp(strokes, rng, style: Style):
     phase = rng.uniform(0, 2 * np.pi, (2, 2))
     amp = rng.uniform(0.0, 0.045, (2, 2))
     pts = pts + (amp * np.sin(np.einsum("nd,awd->naw", pts, k) + phase)).sum(axis=2)
-    # writer geometry plus a little per-glyph variation
-    slant = style.slant + rng.normal(0.0, 0.05)
-    aspect = style.aspect * np.exp(rng.normal(0.0, 0.08))
-    theta = np.radians(rng.normal(0.0, 3.0))
+    # writer geometry plus a little per-glyph variation: stretch, slant (shear, y points down),
+    # rotate, as one matrix; where the glyph sits does not matter, the renderer crops to it
+    z = rng.normal(0.0, 1.0, 3)
+    slant, aspect, theta = style.slant + 0.05 * z[0], style.aspect * np.exp(0.08 * z[1]), np.radians(3.0 * z[2])
     cos, sin = np.cos(theta), np.sin(theta)
-    x, y = pts[:, 0] * aspect, pts[:, 1]
-    x = x + (0.5 - y) * slant
-    return np.stack([cos * x - sin * y, sin * x + cos * y], axis=1), ends
+    m = np.array([[cos, -sin], [sin, cos]]) @ np.array([[aspect, -slant], [0.0, 1.0]])
+    return pts @ m.T, ends
 
 
 def _round_mask(pts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -179,9 +176,9 @@ def render_glyph(char: str, rng: np.random.Generator, height: int = 64, style: S
     style = style or sample_style(rng)
     variants = skeletons()[char]
     v = style.variants.get(char)
-    strokes = variants[v % len(variants)] if v is not None else variants[int(rng.integers(len(variants)))]
+    skeleton = variants[v % len(variants)] if v is not None else variants[int(rng.integers(len(variants)))]
     pen = style.pen * np.exp(rng.normal(0.0, 0.1))
-    pts, ends = _warp(strokes, rng, style)
+    pts, ends = _warp(skeleton, rng, style)
     return _draw(pts, ends, height, pen, rng)
 
 
