@@ -77,6 +77,8 @@ def _page_recognizer(model, weights):
     from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
 
     path = weights or default_model_path(model)
+    if not weights and not path.is_file():
+        raise OcrError(f"no shipped {model} model ({path} is missing); pass --weights or train one with `ocr train`")
     rec = load_numpy_cnn(path) or load_recognizer(path)
     if weights and model and rec.name != model:
         raise OcrError(f"{weights}: holds a {rec.name!r} model, not {model!r}")
