@@ -229,7 +229,12 @@ class TorchStep:
         import torch
 
         self.torch, self.net = torch, rec.net
-        trainable = [p for p in self.net.parameters() if p.requires_grad]  # fine-tuning may freeze some
+        # fine-tuning may freeze parameters, or mark some with ``lr_scale`` to learn more slowly
+        groups = {}
+        for p in self.net.parameters():
+            if p.requires_grad:
+                groups.setdefault(getattr(p, "lr_scale", 1.0), []).append(p)
+        trainable = [{"params": ps, "lr_scale": scale, "lr": lr * scale} for scale, ps in groups.items()]
         if optimizer == "adamw":
             self.opt = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
         else:
@@ -240,7 +245,7 @@ class TorchStep:
 
     def set_lr(self, lr: float) -> None:
         for g in self.opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g["lr_scale"]
 
     def __call__(self, X, y):
         torch = self.torch
