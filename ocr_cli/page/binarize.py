@@ -50,14 +50,14 @@ def contrast_map(grey: np.ndarray, paper_window: int = 41) -> np.ndarray:
     """Ink contrast against the local paper, in [0, 1]: ``1 - grey / paper``.
 
     The paper is a grey closing (max then min filter) wider than any pen stroke, computed
-    on a 4× smaller copy for speed and smoothed, so shading and vignetting cancel out.
+    on a 4× smaller copy for speed, smoothed and interpolated back, so shading, vignetting
+    and soft shadows cancel out.
     """
     step = 4 if min(grey.shape) >= 64 else 1
     small = grey[::step, ::step]
     size = max(3, paper_window // step) | 1
     paper = morph.min_filter(morph.max_filter(small, size), size)
-    paper = morph.mean_filter(paper, max(3, size // 2) | 1)
-    paper = resize(paper, grey.shape)
+    paper = resize(morph.mean_filter(paper, max(3, size // 2) | 1), grey.shape)
     return np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0).astype(np.float32)
 
 

@@ -8,7 +8,6 @@ touch (8-connectivity) are joined with a vectorised union-find.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 
 def runs(mask: np.ndarray):
@@ -68,26 +67,52 @@ def label(mask: np.ndarray):
     return labels, boxes, np.bincount(comp, weights=lengths, minlength=n).astype(int)
 
 
-def _filter(a: np.ndarray, size: int, reduce) -> np.ndarray:
-    """Separable ``size``×``size`` filter with edge values repeated beyond the border."""
+def _running(a: np.ndarray, size: int, combine) -> np.ndarray:
+    """Separable ``size``×``size`` max or min (``combine`` = np.maximum / np.minimum), edges
+    repeated beyond the border. Windows grow by doubling, so a pass costs about log2(size)
+    whole-array operations instead of ``size``."""
     half = size // 2
     for axis in (0, 1):
         pad = [(0, 0), (0, 0)]
         pad[axis] = (half, size - 1 - half)
-        a = reduce(sliding_window_view(np.pad(a, pad, mode="edge"), size, axis=axis), axis=-1)
+        acc, width = np.pad(a, pad, mode="edge"), 1  # acc[i] covers the padded a[i : i + width]
+
+        def part(x, start, length):
+            index = [slice(None), slice(None)]
+            index[axis] = slice(start, start + length)
+            return x[tuple(index)]
+
+        while width * 2 <= size:
+            m = acc.shape[axis] - width
+            acc = combine(part(acc, 0, m), part(acc, width, m))
+            width *= 2
+        n = a.shape[axis]
+        if width < size:  # cover the rest with an overlapping window
+            acc = combine(part(acc, 0, n), part(acc, size - width, n))
+        a = part(acc, 0, n)
     return a
 
 
 def max_filter(a: np.ndarray, size: int) -> np.ndarray:
-    return _filter(a, size, np.max)
+    return _running(a, size, np.maximum)
 
 
 def min_filter(a: np.ndarray, size: int) -> np.ndarray:
-    return _filter(a, size, np.min)
+    return _running(a, size, np.minimum)
 
 
 def mean_filter(a: np.ndarray, size: int) -> np.ndarray:
-    return _filter(a, size, np.mean)
+    """``size``×``size`` box average (odd ``size``), edges repeated beyond the border."""
+    half = size // 2
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (half + 1, half)
+        c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.float64)
+        n = a.shape[axis]
+        hi, lo = [slice(None)] * 2, [slice(None)] * 2
+        hi[axis], lo[axis] = slice(size, size + n), slice(0, n)
+        a = ((c[tuple(hi)] - c[tuple(lo)]) / size).astype(np.float32)
+    return a
 
 
 def _shifts3(mask: np.ndarray, pad_value: bool, combine) -> np.ndarray:
