@@ -141,13 +141,15 @@ def eval_pages(directory, model, weights, as_json):
 
 
 def _command_line(ctx, prefix: str) -> str:
-    """The command as it could be retyped: ``prefix`` plus every option that differs from its default."""
+    """The command as it could be retyped: ``prefix`` plus every option given on the command line."""
     import shlex
+
+    from click.core import ParameterSource
 
     parts = prefix.split()
     for param in ctx.command.params:
         value = ctx.params.get(param.name)
-        if value in (None, False, ()) or value == param.default:
+        if ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE or value in (None, False, ()):
             continue
         flag = param.opts[0]
         if getattr(param, "is_flag", False):
@@ -160,7 +162,8 @@ def _command_line(ctx, prefix: str) -> str:
 @cli.command()
 @click.option("--model", "model_name", type=click.Choice(["mlp", "fc", "cnn"]), required=True, help="Recognizer to train.")
 @click.option("--dataset", required=True,
-              help="Sources, comma-separated: synthetic, nist26[:PATH], mnist5k, nist36, emnist, folder:DIR, ...")
+              help="Sources, comma-separated: synthetic, nist26[:PATH], mnist5k, nist36, emnist, folder:DIR, ...; "
+                   "NAME*K shows a real source K times per epoch.")
 @click.option("--val", default=None, help="Extra sources to validate on (their held-out part), not trained on.")
 @click.option("--epochs", type=int, default=None, help="Epochs (default: 20 for mlp/fc, 10 for cnn).")
 @click.option("--lr", type=float, multiple=True,
@@ -245,10 +248,10 @@ def preview(dataset, n, split, path, data_dir, seed, out):
 @click.option("--dataset", required=True, help="Sources to fine-tune on, as for `ocr train`.")
 @click.option("--val", default=None, help="Extra sources to validate on (their held-out part), not trained on.")
 @click.option("--freeze", "freeze_what", type=click.Choice(["features", "none"]), default="none", show_default=True,
-              help="features: train only the classifier head; none: train everything at a small learning rate.")
+              help="features: train only the classifier head; none: train the features too, at a tenth of the head's rate.")
 @click.option("--epochs", type=int, default=None, help="Epochs (default: the model's `ocr train` default).")
 @click.option("--lr", type=float, default=None,
-              help="Peak learning rate (default: the model's default with --freeze features, a tenth of it otherwise).")
+              help="Peak learning rate of the head (default: the model's `ocr train` default).")
 @click.option("--batch-size", type=int, default=None, help="Mini-batch size (default: the model's).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default="runs/finetune", show_default=True, help="Results folder.")
@@ -383,7 +386,8 @@ def compress_compare(code_sizes, dataset, data_dir, out, epochs, lr, batch_size,
 @click.option("--synthetic", "synthetic_n", type=int, default=2000, show_default=True,
               help="Fresh synthetic samples per epoch from the original mix.")
 @click.option("--epochs", type=int, default=5, show_default=True)
-@click.option("--lr", type=float, default=None, help="Peak learning rate (default: a tenth of the model's).")
+@click.option("--lr", type=float, default=None,
+              help="Peak learning rate of the head; the features get a tenth (default: the model's `ocr train` rate).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live.")
 @click.option("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice).")
