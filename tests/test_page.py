@@ -258,3 +258,11 @@ def test_page_lying_on_a_dark_desk_is_read_not_the_desk():
     desk[150:150 + h, 200:200 + w] = page
     photo = np.asarray(Image.fromarray(desk, mode="F").rotate(5, Image.Resampling.BILINEAR, fillcolor=0.3))
     assert structure(find_characters(photo)) == truth_structure(TEXT)
+
+
+def test_hard_shadow_edge_across_the_text():
+    page = render_page(TEXT, seed=14, noise=0.02)
+    h, w = page.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    shadow = np.where(0.6 * xx + yy > 0.3 * w + 0.3 * h, 0.55, 1.0)  # e.g. the phone's shadow
+    assert structure(find_characters((page * shadow).astype(np.float32))) == truth_structure(TEXT)

@@ -50,15 +50,25 @@ def contrast_map(grey: np.ndarray, paper_window: int = 41) -> np.ndarray:
     """Ink contrast against the local paper, in [0, 1]: ``1 - grey / paper``.
 
     The paper is a grey closing (max then min filter) wider than any pen stroke, computed
-    on a 4× smaller copy for speed, smoothed and interpolated back, so shading, vignetting
-    and soft shadows cancel out.
+    on a 4× smaller copy for speed, smoothed and interpolated back, so shading and
+    vignetting cancel out. Interpolation would blur the edge of a hard shadow into a dark
+    line, so the paper is also capped by a full-resolution closing just wider than the
+    strokes (three times their width as first measured), which keeps such edges sharp.
     """
     step = 4 if min(grey.shape) >= 64 else 1
     small = grey[::step, ::step]
     size = max(3, paper_window // step) | 1
     paper = morph.min_filter(morph.max_filter(small, size), size)
     paper = resize(morph.mean_filter(paper, max(3, size // 2) | 1), grey.shape)
-    return np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0).astype(np.float32)
+    contrast = np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0)
+    th = ink_thresholds(contrast)
+    if th is not None:
+        ink = contrast > th[1]
+        width = 2.0 * ink.sum() / max(int((ink & ~morph.erode(ink)).sum()), 1)
+        window = max(9, int(3 * width)) | 1
+        paper = np.minimum(paper, morph.min_filter(morph.max_filter(grey, window), window))
+        contrast = np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0)
+    return contrast.astype(np.float32)
 
 
 def ink_thresholds(contrast: np.ndarray) -> tuple[float, float] | None:
