@@ -9,20 +9,19 @@ held-out split, augmentation, schedule and results folder):
    classifier's last layer is kept when the class lists agree; otherwise its rows are carried
    over class by class for the classes both lists share and the new classes start fresh
    (a letters-only model keeps what it knows about letters and learns the digits).
-3. :func:`freeze` optionally fixes the feature extractor so that only the head learns: the
-   classic choice for a few hundred samples. With nothing frozen the whole net trains at a
-   small learning rate (a tenth of the model's default), which moves the features only a little.
+3. :func:`freeze` either fixes the feature extractor so that only the head learns (the
+   classic choice for a few hundred samples), or lets it learn at a tenth of the head's rate,
+   which moves the pretrained features only a little while the head learns at full speed.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ocr_cli.charset import CLASSES
 from ocr_cli.errors import OcrError
 
 FREEZE_CHOICES = ("features", "none")
-SMALL_LR_FACTOR = 0.1  # fine-tuning everything: a tenth of the from-scratch learning rate
+FEATURE_LR_SCALE = 0.1  # --freeze none: the features learn at a tenth of the head's rate
 
 
 def start_from(model=None, pretrained=None):
@@ -79,20 +78,28 @@ def transfer(src, classes: str = CLASSES):
     return dst, carried
 
 
-def freeze(rec, what: str = "features") -> int:
-    """Stop gradients into the feature extractor; return how many parameters still train.
+def feature_parameters(net) -> list:
+    """The net's ``features`` block (``cnn``, ``squeezenet``), or for ``fc`` every layer but the last."""
+    block = getattr(net, "features", None)
+    if block is not None:
+        return list(block.parameters())
+    head = _head_names(net)
+    return [p for n, p in net.named_parameters() if n not in head]
 
-    "Features" is the net's ``features`` block (``cnn``, ``squeezenet``), or for ``fc`` every
-    layer but the last. ``"none"`` leaves everything trainable.
+
+def freeze(rec, what: str = "features") -> int:
+    """Freeze the features (``"features"``) or slow them down (``"none"``); return how many parameters train.
+
+    ``"none"`` marks them with ``lr_scale`` = :data:`FEATURE_LR_SCALE`, which the training
+    step turns into a slower optimiser parameter group.
     """
     if what not in FREEZE_CHOICES:
         raise OcrError(f"--freeze {what!r}: choose one of {', '.join(FREEZE_CHOICES)}")
-    if what == "features":
-        head = _head_names(rec.net)
-        block = getattr(rec.net, "features", None)
-        frozen = list(block.parameters()) if block is not None else [p for n, p in rec.net.named_parameters() if n not in head]
-        for p in frozen:
+    for p in feature_parameters(rec.net):
+        if what == "features":
             p.requires_grad_(False)
+        else:
+            p.lr_scale = FEATURE_LR_SCALE
     return sum(p.numel() for p in rec.net.parameters() if p.requires_grad)
 
 
@@ -105,29 +112,30 @@ def finetune(start, mix, out, freeze_what: str = "none", epochs=None, lr=None, b
     """
     import torch
 
-    from ocr_cli.fileio import write_json
+    from ocr_cli.fileio import read_json, write_json
     from ocr_cli.train import DEFAULTS, train
 
     torch.manual_seed(seed)  # the fresh head rows, if any
     rec, carried = transfer(start)
     trainable = freeze(rec, freeze_what)
-    default_lr = DEFAULTS.get(rec.name, DEFAULTS["cnn"])["lr"]
-    lr = lr or (default_lr if freeze_what == "features" else default_lr * SMALL_LR_FACTOR)
+    lr = lr or DEFAULTS.get(rec.name, DEFAULTS["cnn"])["lr"]
     if "imagenet" in getattr(start, "info", {}):
         head = "new (ImageNet features)"
     elif carried == start.classes == CLASSES:
         head = "kept"
     else:
         head = f"replaced ({len(carried)} of {len(CLASSES)} class rows carried over)"
+    slow = f" (features x{FEATURE_LR_SCALE:g})" if freeze_what == "none" else ""
     log(f"fine-tuning {rec.name} from {source or 'given model'}: head {head}, freeze {freeze_what}, "
-        f"{trainable:,} trainable parameters, lr {lr:g}")
+        f"{trainable:,} trainable parameters, lr {lr:g}{slow}")
     result = train(rec.name, mix, out, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, augment=augment,
                    threads=threads, command=command, progress=progress, log=log, init_from=source, rec=rec)
     if result.model_path is not None:
         sidecar = result.model_path.with_suffix(".json")
-        meta = json.loads(sidecar.read_text())
+        meta = read_json(sidecar)
         meta["finetune"] = {"from": str(source) if source else None, "head": head, "freeze": freeze_what,
-                            "trainable_parameters": trainable, "lr": lr}
+                            "trainable_parameters": trainable, "lr": lr,
+                            "feature_lr": lr * FEATURE_LR_SCALE if freeze_what == "none" else 0.0}
         write_json(sidecar, meta)
     return result
 

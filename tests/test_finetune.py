@@ -77,6 +77,20 @@ def test_freeze_features_trains_only_the_head():
     assert not torch.equal(after["head.5.weight"], before["head.5.weight"])
 
 
+def test_freeze_none_slows_the_features_down():
+    from ocr_cli.finetune import FEATURE_LR_SCALE
+    from ocr_cli.train import TorchStep
+
+    rec = get_recognizer_class("cnn")(CLASSES)
+    assert freeze(rec, "none") == sum(p.numel() for p in rec.net.parameters())
+    step = TorchStep(rec, lr=0.01, optimizer="adamw")
+    step.set_lr(0.002)
+    lrs = sorted(g["lr"] for g in step.opt.param_groups)
+    assert lrs == pytest.approx([0.002 * FEATURE_LR_SCALE, 0.002])
+    slow = next(g for g in step.opt.param_groups if g["lr_scale"] != 1.0)
+    assert sum(p.numel() for p in slow["params"]) == sum(p.numel() for p in rec.net.features.parameters())
+
+
 def test_freeze_fc_keeps_all_but_last_layer():
     rec = get_recognizer_class("fc")(CLASSES, hidden=[16])
     assert freeze(rec, "features") == 16 * 36 + 36
@@ -102,8 +116,8 @@ def test_start_from_errors():
 def test_finetune_learns_and_records_itself(tmp_path):
     src = get_recognizer_class("cnn")(CLASSES[:26])
     saved = src.save(tmp_path / "start" / "cnn")
-    mix = DataMix([tiny_source()], [tiny_source()], repeat_real=4)
-    res = finetune(load_recognizer(saved), mix, tmp_path / "ft", freeze_what="none", epochs=3, lr=DEFAULTS["cnn"]["lr"],
+    mix = DataMix([tiny_source()], [tiny_source()], repeat_real=3)
+    res = finetune(load_recognizer(saved), mix, tmp_path / "ft", freeze_what="none", epochs=2, lr=DEFAULTS["cnn"]["lr"],
                    progress=False, log=lambda *a: None, source=saved)
     assert res.history[-1]["val_acc"] > 0.3  # chance is 1/36
     meta = json.loads(res.model_path.with_suffix(".json").read_text())
