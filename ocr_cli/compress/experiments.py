@@ -230,9 +230,9 @@ def plot_sweep(rows: list[dict], path, subtitle: str = "") -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
     sizes = [r["code_size"] for r in rows]
-    for key, label in (("pca", "PCA (SVD, no centring)"), ("pca_centered", "PCA (mean-centred)"),
-                       ("autoencoder", "autoencoder (NumPy)")):
-        ax.plot(sizes, [r[f"{key}_psnr_db"] for r in rows], "-o", label=label)
+    for key, style, label in (("pca", "-o", "PCA (SVD, no centring)"), ("pca_centered", "--s", "PCA (mean-centred)"),
+                              ("autoencoder", "-o", "autoencoder (NumPy)")):
+        ax.plot(sizes, [r[f"{key}_psnr_db"] for r in rows], style, mfc="none" if key == "pca_centered" else None, label=label)
     ax.set_xscale("log", base=2)
     ax.set_xticks(sizes, [str(s) for s in sizes])
     ax.set(xlabel="code size", ylabel="mean PSNR on validation (dB)", title="reconstruction quality vs code size")
