@@ -6,9 +6,9 @@ Data. Each ``--dataset`` source contributes a training part and a *held-out* par
   a fixed set of ``SYNTHETIC_HELDOUT`` samples from a stream training never draws from.
 * a real source (``nist26``, ``mnist5k``, ...): a fixed, stratified ``HELDOUT_FRACTION`` of
   it is never trained on. The split depends only on the labels, never on ``--seed``, so every
-  run and every model reports on exactly the same samples. ``repeat_real`` shows the
-  training part that many times per epoch (each time differently augmented), so a few hundred
-  real samples are not drowned by tens of thousands of synthetic ones.
+  run and every model reports on exactly the same samples. ``repeat_real`` (or ``NAME*K`` for
+  one source) shows the training part that many times per epoch, each time differently
+  augmented, so a few hundred real samples are not drowned by tens of thousands of synthetic ones.
 
 Validation (the curves, the best-model choice) averages loss and accuracy over the held-out
 parts of the real sources (so 390 letters weigh as much as 1,200 digits), or uses the synthetic
@@ -77,6 +77,7 @@ class Source:
     spec: str
     train: tuple | None
     heldout: tuple
+    repeat: int | None = None  # times per epoch (``NAME*K``); None: the mix's ``repeat_real``
 
     @property
     def name(self) -> str:
@@ -88,9 +89,18 @@ class Source:
 
 
 def load_source(spec: str, data_dir=None) -> Source:
-    """Load a source and split it into its training and fixed held-out parts."""
+    """Load a source and split it into its training and fixed held-out parts.
+
+    ``NAME*K`` (e.g. ``nist26*6``) shows the training part K times per epoch.
+    """
     from ocr_cli.data import load_dataset
 
+    spec, star, times = spec.partition("*")
+    repeat = None
+    if star:
+        if not times.strip().isdigit() or int(times) < 1:
+            raise OcrError(f"dataset {spec}*{times}: the repeat count after '*' must be a positive integer")
+        repeat = int(times)
     name = spec.partition(":")[0].strip().lower()
     if name == "synthetic":
         X, y, _ = load_dataset("synthetic", "test", n=SYNTHETIC_HELDOUT, seed=0)
@@ -99,7 +109,7 @@ def load_source(spec: str, data_dir=None) -> Source:
     if len(y) < 2:
         raise OcrError(f"dataset {spec!r} has {len(y)} samples; too few to hold out a validation part")
     held = heldout_mask(y)
-    return Source(spec, (X[~held], y[~held]), (X[held], y[held]))
+    return Source(spec, (X[~held], y[~held]), (X[held], y[held]), repeat)
 
 
 @dataclass
@@ -119,12 +129,16 @@ class DataMix:
         if not specs:
             raise OcrError("no dataset given")
         sources = [load_source(s, data_dir) for s in specs]
-        extra = [load_source(s, data_dir) for s in (val or "").split(",") if s.strip() and s.strip() not in specs]
+        trained = {x.partition("*")[0].strip() for x in specs}
+        extra = [load_source(s, data_dir) for s in (val or "").split(",") if s.strip() and s.strip() not in trained]
         real = [s for s in sources + extra if not s.synthetic]
         return cls(sources, real or [s for s in sources if s.synthetic], **kw)
 
+    def times(self, source: Source) -> int:
+        return source.repeat or self.repeat_real
+
     def epoch_size(self) -> int:
-        return sum(self.synthetic_n if s.synthetic else self.repeat_real * len(s.train[1]) for s in self.sources)
+        return sum(self.synthetic_n if s.synthetic else self.times(s) * len(s.train[1]) for s in self.sources)
 
     def epoch(self, epoch: int, seed: int = 0, last: bool = True):
         """This epoch's training samples (unshuffled): fresh synthetic ones plus the real parts.
@@ -137,7 +151,7 @@ class DataMix:
             if s.synthetic:
                 X, y = self._synthetic(epoch, seed, prefetch_next=not last)
             else:
-                X, y = (np.concatenate([a] * self.repeat_real) for a in s.train)
+                X, y = (np.concatenate([a] * self.times(s)) for a in s.train)
             Xs.append(X)
             ys.append(y)
         return np.concatenate(Xs), np.concatenate(ys)
@@ -181,7 +195,7 @@ class DataMix:
     def describe(self) -> dict:
         return {
             "train": [{"source": s.spec, "samples_per_epoch": self.synthetic_n if s.synthetic
-                       else self.repeat_real * len(s.train[1]), "distinct": None if s.synthetic else len(s.train[1])}
+                       else self.times(s) * len(s.train[1]), "distinct": None if s.synthetic else len(s.train[1])}
                       for s in self.sources],
             "heldout": {s.name: len(s.heldout[1]) for s in self.sources + self.val_sources},
             "validation": [s.name for s in self.val_sources],
@@ -291,6 +305,22 @@ def make_recognizer(model: str, hidden=None, seed: int = 0, init_from=None):
     return cls(CLASSES)
 
 
+def code_version() -> str:
+    """``ocr-cli <version>`` plus the git commit when run from a checkout: the synthetic engine
+    and the loaders evolve, so a model is reproducible only together with the code it saw."""
+    import subprocess
+
+    from ocr_cli import __version__
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        commit = out.stdout.strip() if out.returncode == 0 else ""
+    except OSError:
+        commit = ""
+    return f"ocr-cli {__version__}" + (f" (git {commit})" if commit else "")
+
+
 @dataclass
 class RunResult:
     """What one training run produced."""
@@ -342,7 +372,10 @@ def train(model: str, mix: DataMix, out, epochs: int | None = None, lr: float | 
     rng = np.random.default_rng(seed)
     n = mix.epoch_size()
     total_steps, t_step = epochs * math.ceil(n / batch_size), 0
-    info = {"command": command, "data": mix.describe(), "seed": seed, "init_from": str(init_from) if init_from else None,
+    # a model trained in stages records every stage's command: its own and its starting model's
+    started = {"path": str(init_from), "command": getattr(rec, "info", {}).get("command"),
+               "metrics": getattr(rec, "info", {}).get("metrics")} if init_from else None
+    info = {"command": command, "code": code_version(), "data": mix.describe(), "seed": seed, "init_from": started,
             "training": {"epochs": epochs, "optimizer": d["optimizer"], "lr": lr, "schedule": "warm-up 2%, cosine",
                          "momentum": MOMENTUM if d["optimizer"] == "sgd" else None,
                          "weight_decay": d["weight_decay"], "batch_size": batch_size, "augment": augment}}
