@@ -266,3 +266,26 @@ def test_hard_shadow_edge_across_the_text():
     yy, xx = np.mgrid[0:h, 0:w]
     shadow = np.where(0.6 * xx + yy > 0.3 * w + 0.3 * h, 0.55, 1.0)  # e.g. the phone's shadow
     assert structure(find_characters((page * shadow).astype(np.float32))) == truth_structure(TEXT)
+
+
+def test_doubtful_wide_characters_are_read_as_parts_when_those_are_surer():
+    from ocr_cli.page.pipeline import _choose_splits
+
+    p = np.full((6, len(CLASSES)), 1e-3, np.float32)
+    p[0, 0], p[1, 1] = 0.3, 0.95  # char 0 doubtful, char 1 a sure wide letter (a W)
+    p[2, 2], p[3, 3] = 0.9, 0.8  # the parts of char 0
+    p[4, 4], p[5, 5] = 0.99, 0.99  # the parts of char 1
+    assert _choose_splits(p, {0: [None, None], 1: [None, None]}, 2) == {0: [2, 3]}
+
+
+def test_touching_pair_offers_a_split():
+    grey = np.ones((120, 400), np.float32)
+    grey[30:90, 40:44] = grey[30:90, 80:84] = grey[58:62, 40:84] = 0.1  # an H ...
+    grey[30:90, 90:94] = grey[30:34, 90:130] = grey[58:62, 90:122] = 0.1  # ... and an F
+    grey[70:72, 84:90] = 0.1  # touching by a thin bridge
+    for x in (200, 300):  # two lone Hs: the page's usual letter width
+        grey[30:90, x:x + 4] = grey[30:90, x + 44:x + 48] = grey[58:62, x:x + 48] = 0.1
+    found = find_characters(grey)
+    assert len(found.boxes) == 3 and len(found.splits) == 1
+    (parts,) = found.splits.values()
+    assert len(parts) == 2 and 84 <= parts[0][1][3] <= 90

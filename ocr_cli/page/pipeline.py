@@ -30,32 +30,41 @@ class PageLayout:
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), int))  # (N, 4) r0, r1, c0, c1
     parts: list = field(default_factory=list)  # per character: its component label ids
     lines: list = field(default_factory=list)  # line -> word -> character indices
+    splits: dict = field(default_factory=dict)  # character index -> [(label ids, box), ...] if it may be several
 
 
 def _characters(labels: np.ndarray, boxes: np.ndarray, pieces: list, char_h: float, angle: float):
     """Lines of characters from component boxes: group lines, merge pieces, split touching.
 
-    A single component is split when it is both much wider than the line's median
-    character and much wider than tall: a ``W`` or ``M`` is wide, but not twice a letter.
+    A single component much wider than the page's median character and much wider than
+    tall is split outright (a ``W`` or ``M`` is wide, but not twice a letter). One that is
+    only somewhat wide may be one wide letter or two touching ones: it stays whole but
+    carries its split as an alternative, for the recognizer to decide.
 
-    Returns per line a list of ``(label ids, box)``, one per character, left to right.
+    Returns per line a list of ``(label ids, box, alternative parts or None)``.
     """
-    chars, lines = [], []
+    lines = []
     for line in layout.group_lines(boxes, char_h, angle):
         groups = layout.merge_pieces(boxes, line, char_h)
-        cboxes = np.array([layout.union(boxes[g]) for g in groups])
-        typical_w = float(np.median(segment.widths(cboxes)))
+        ids = [np.concatenate([pieces[i] for i in g]) for g in groups]
+        lines.append(list(zip(ids, [layout.union(boxes[g]) for g in groups])))
+    widths = [box[3] - box[2] for line in lines for _, box in line]
+    typical_w = max(float(np.median(widths)), 1.0) if widths else 1.0
+    rows = []
+    for line in lines:
         row = []
-        for g, box in zip(groups, cboxes):
-            ids = np.concatenate([pieces[i] for i in g])
+        for ids, box in line:
             w, h = box[3] - box[2], box[1] - box[0]
-            n = int(round(w / max(typical_w, 1.0)))
-            if len(ids) == 1 and w > 1.8 * typical_w and w > 1.6 * h:  # wider than any one letter (W, M)
-                row += segment.split_touching(labels, ids, box, n)
+            n = max(2, int(round(w / typical_w)))
+            if len(ids) == 1 and w > 1.8 * typical_w and w > 1.6 * h:
+                row += [(i, b, None) for i, b in segment.split_touching(labels, ids, box, n)]
+            elif len(ids) == 1 and w > 1.3 * typical_w and w > 0.9 * h:
+                parts = segment.split_touching(labels, ids, box, n)
+                row.append((np.concatenate([i for i, _ in parts]), box, parts if len(parts) > 1 else None))
             else:
-                row.append((ids, box))
-        lines.append(row)
-    return lines
+                row.append((ids, box, None))
+        rows.append(row)
+    return rows
 
 
 def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
@@ -84,12 +93,13 @@ def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
     angle = layout.skew_angle(boxes, char_h)
     result = PageLayout(scale, angle, char_h, contrast, labels)
     all_boxes = []
-    rows = [(np.array([box for _, box in row]), row) for row in _characters(labels, boxes, pieces, char_h, angle)]
+    rows = [(np.array([box for _, box, _ in row]), row) for row in _characters(labels, boxes, pieces, char_h, angle)]
     gaps = np.concatenate([layout.along_line_gaps(cboxes, angle) for cboxes, _ in rows] + [np.zeros(0)])
     page_gap = float(np.median(gaps)) if len(gaps) >= 5 else None
     for cboxes, row in rows:
         start = len(all_boxes)
-        result.parts += [labs for labs, _ in row]
+        result.parts += [labs for labs, _, _ in row]
+        result.splits.update({start + k: alt for k, (_, _, alt) in enumerate(row) if alt})
         all_boxes += list(cboxes)
         breaks = layout.word_breaks(cboxes, angle, char_h, page_gap)
         words, word = [], [start]
@@ -129,11 +139,31 @@ def consistent_words(proba: np.ndarray, classes: str, words) -> np.ndarray:
     return best
 
 
+def _choose_splits(proba: np.ndarray, splits: dict, n: int) -> dict:
+    """``{character index: rows of its parts}`` for the wide characters better read as several.
+
+    ``proba`` holds the ``n`` characters' rows, then the parts of every entry of ``splits`` in
+    order. A split wins when the whole is doubtful (under 0.5) and its parts' confidences
+    (geometric mean) beat it: a clear ``W`` stays one letter even though its halves look
+    like two ``V`` letters.
+    """
+    chosen, row = {}, n
+    for k, parts in splits.items():
+        rows = list(range(row, row + len(parts)))
+        row += len(parts)
+        whole = proba[k].max()
+        if whole < 0.5 and np.exp(np.log(proba[rows].max(axis=1) + 1e-9).mean()) > whole:
+            chosen[k] = rows
+    return chosen
+
+
 def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
     """Read the text of a page: a path or a grey array (white = 1) in, a :class:`Page` out.
 
-    All characters go to ``recognizer.predict_proba`` in a single batch; the reading is
-    then made consistent within words (:func:`consistent_words`).
+    All characters (and the parts of wide ones that may be two touching letters) go to
+    ``recognizer.predict_proba`` in a single batch; a wide one is read as parts when they
+    are read more confidently (:func:`_choose_splits`), then the reading is made consistent
+    within words (:func:`consistent_words`).
     """
     from ocr_cli.fileio import read_image
 
@@ -144,16 +174,19 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
     if grey.ndim != 2:
         raise ValueError(f"expected a 2-D grey image, got shape {grey.shape}")
     found = find_characters(grey, work_side)
-    X = crop_samples(found.contrast, found.labels, found.parts, found.boxes)
+    alternatives = [part for parts in found.splits.values() for part in parts]
+    boxes = np.array(list(found.boxes) + [box for _, box in alternatives], int).reshape(-1, 4)
+    X = crop_samples(found.contrast, found.labels, found.parts + [ids for ids, _ in alternatives], boxes)
     proba = recognizer.predict_proba(X) if len(X) else np.zeros((0, len(recognizer.classes)))
-    best = consistent_words(proba, recognizer.classes, [w for words in found.lines for w in words])
-    texts, conf = [recognizer.classes[i] for i in best], proba[np.arange(len(best)), best]
+    reading = _choose_splits(proba, found.splits, len(found.parts))
+    lines = [[[r for k in word for r in reading.get(k, [k])] for word in words] for words in found.lines]
+    best = consistent_words(proba, recognizer.classes, [w for words in lines for w in words])
     s = found.scale
 
-    def char(k):
-        r0, r1, c0, c1 = found.boxes[k]
+    def char(r):
+        r0, r1, c0, c1 = boxes[r]
         box = (int(c0 / s), int(r0 / s), int(np.ceil(c1 / s)), int(np.ceil(r1 / s)))
-        return Char(texts[k], box, float(conf[k]))
+        return Char(recognizer.classes[best[r]], box, float(proba[r, best[r]]))
 
-    lines = [Line([Word([char(k) for k in word]) for word in words]) for words in found.lines]
+    lines = [Line([Word([char(r) for r in word]) for word in words]) for words in lines]
     return Page(lines, grey.shape[1], grey.shape[0], float(np.rad2deg(found.angle)), source)

@@ -72,7 +72,8 @@ def split_touching(labels: np.ndarray, char: np.ndarray, box: np.ndarray, n: int
     cuts = []
     for k in range(1, n):
         lo, hi = int(k * part - part / 4), int(k * part + part / 4) + 1
-        cuts.append(lo + int(np.argmin(profile[lo:hi])))
+        offset = np.abs(np.arange(lo, hi) - k * part) / part  # ties go to the expected place
+        cuts.append(lo + int(np.argmin(profile[lo:hi] + offset)))
     parts, start = [], 0
     next_label = int(labels.max()) + 1
     for k, stop in enumerate(cuts + [c1 - c0]):
