@@ -61,9 +61,12 @@ class PCA:
         self.mean = np.zeros(D)
 
     def fit(self, X, X_val=None, log=None) -> "PCA":
+        from ocr_cli.nn import blas_threads
+
         X = _flat(X)
         self.mean = X.mean(axis=0) if self.center else np.zeros(D)
-        _, s, Vt = np.linalg.svd(X - self.mean, full_matrices=False)
+        with blas_threads(1):  # on the busy shared 2-core machine, threaded LAPACK ran 6-14× slower
+            _, s, Vt = np.linalg.svd(X - self.mean, full_matrices=False)
         if self.code_size > len(Vt):
             raise OcrError(f"code size {self.code_size} is larger than the rank bound {len(Vt)} of the training data")
         self.components = Vt[: self.code_size]
