@@ -271,11 +271,13 @@ def test_hard_shadow_edge_across_the_text():
 def test_doubtful_wide_characters_are_read_as_parts_when_those_are_surer():
     from ocr_cli.page.pipeline import _choose_splits
 
-    p = np.full((6, len(CLASSES)), 1e-3, np.float32)
-    p[0, 0], p[1, 1] = 0.3, 0.95  # char 0 doubtful, char 1 a sure wide letter (a W)
-    p[2, 2], p[3, 3] = 0.9, 0.8  # the parts of char 0
-    p[4, 4], p[5, 5] = 0.99, 0.99  # the parts of char 1
-    assert _choose_splits(p, {0: [None, None], 1: [None, None]}, 2) == {0: [2, 3]}
+    p = np.full((9, len(CLASSES)), 1e-3, np.float32)
+    p[0, 0], p[1, 1], p[2, 2] = 0.3, 0.95, 0.86  # doubtful; a sure W; a fair U that is really LL
+    p[3, 3], p[4, 4] = 0.9, 0.8  # the parts of char 0
+    p[5, 5], p[6, 6] = 0.96, 0.96  # the parts of char 1: two fair Vs
+    p[7, 7], p[8, 8] = 0.99, 0.99  # the parts of char 2: two sure Ls
+    splits = {0: [None, None], 1: [None, None], 2: [None, None]}
+    assert _choose_splits(p, splits, 3) == {0: [3, 4], 2: [7, 8]}
 
 
 def test_touching_pair_offers_a_split():

@@ -143,16 +143,18 @@ def _choose_splits(proba: np.ndarray, splits: dict, n: int) -> dict:
     """``{character index: rows of its parts}`` for the wide characters better read as several.
 
     ``proba`` holds the ``n`` characters' rows, then the parts of every entry of ``splits`` in
-    order. A split wins when the whole is doubtful (under 0.5) and its parts' confidences
-    (geometric mean) beat it: a clear ``W`` stays one letter even though its halves look
-    like two ``V`` letters.
+    order. A split wins when its parts' confidence (geometric mean) leaves at most half the
+    whole's doubt and either the whole is doubtful (under 0.5) or the parts are sure (over
+    0.9): two touching
+    ``L`` read as a fair ``U`` come apart, while a clear ``W`` stays one letter even though
+    its halves look a bit like two ``V`` letters.
     """
     chosen, row = {}, n
     for k, parts in splits.items():
         rows = list(range(row, row + len(parts)))
         row += len(parts)
-        whole = proba[k].max()
-        if whole < 0.5 and np.exp(np.log(proba[rows].max(axis=1) + 1e-9).mean()) > whole:
+        whole, split = proba[k].max(), np.exp(np.log(proba[rows].max(axis=1) + 1e-9).mean())
+        if 1 - split < (1 - whole) / 2 and (whole < 0.5 or split > 0.9):
             chosen[k] = rows
     return chosen
 
