@@ -123,7 +123,8 @@ def merge_pieces(boxes: np.ndarray, line: np.ndarray, char_h: float) -> list[np.
             narrower = min(c1 - c0, b[3] - b[2])
             short = min(b[1] - b[0], g[:, 1].max() - g[:, 0].min()) < 0.6 * char_h
             together = max(c1, b[3]) - min(c0, b[2])
-            thin = narrower < 0.25 * char_h and (together < 0.9 * char_h or overlap > -0.03 * char_h and together < 1.5 * letter_w)
+            fits = together < 0.9 * char_h or (overlap > -0.03 * char_h and together < 1.5 * letter_w)
+            thin = narrower < 0.25 * char_h and fits
             interleaved = overlap > 0.1 * narrower and together <= letter_w
             if overlap >= 0.5 * narrower or interleaved or ((short or thin) and overlap > -0.1 * char_h):
                 groups[-1].append(i)

@@ -56,7 +56,7 @@ def keep_text_like(boxes: np.ndarray, areas: np.ndarray, shape, char_h: float) -
     return ~(speck | huge | rule | edge)
 
 
-def split_touching(labels: np.ndarray, char: np.ndarray, box: np.ndarray, n: int) -> list[np.ndarray]:
+def split_touching(labels: np.ndarray, char: np.ndarray, box: np.ndarray, n: int) -> list[tuple]:
     """Cut one too-wide character (its label ids ``char``, box ``box``) into ``n`` parts.
 
     Cuts go through the column with the least ink near each expected boundary (within a
