@@ -238,12 +238,14 @@ def test_words_keep_letters_and_digits_apart():
         p[k, CLASSES.index(first)], p[k, CLASSES.index(second)] = 0.6, 0.3
     p[1, CLASSES.index("0")] = 0.2  # 'O' read with some doubt inside a digit word
     words = [[0, 1, 2, 3]]
-    assert "".join(CLASSES[i] for i in consistent_words(p, CLASSES, words)) == "5055"
+    best, conf = consistent_words(p, CLASSES, words)
+    assert "".join(CLASSES[i] for i in best) == "5055"
+    assert conf[1] > 0.99  # 0.2 overall, but nearly all of the digits' share
     confident = p.copy()
     confident[1] = 1e-4
     confident[1, CLASSES.index("B")] = 0.99  # a sure letter in a digit word stays
-    assert CLASSES[consistent_words(confident, CLASSES, words)[1]] == "B"
-    assert CLASSES[consistent_words(p[1:2], CLASSES, [[0]])[0]] == "O"  # one character: no context
+    assert CLASSES[consistent_words(confident, CLASSES, words)[0][1]] == "B"
+    assert CLASSES[consistent_words(p[1:2], CLASSES, [[0]])[0][0]] == "O"  # one character: no context
 
 
 def test_light_writing_on_a_dark_board_is_found():

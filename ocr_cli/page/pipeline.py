@@ -115,28 +115,35 @@ def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
     return result
 
 
-def consistent_words(proba: np.ndarray, classes: str, words) -> np.ndarray:
-    """Best class per character, letters and digits kept apart within a word.
+def consistent_words(proba: np.ndarray, classes: str, words) -> tuple[np.ndarray, np.ndarray]:
+    """Best class and its confidence per character, letters and digits kept apart within a word.
 
     Shapes like O/0, I/1, S/5, Z/2 and B/8 are ambiguous alone but rarely mixed within a
     word. For a word of two or more characters whose probability mass is mostly digits
     (or mostly letters), a character read as the other kind takes the majority kind's best
     class instead, when the recognizer gives that class at least a tenth of its top
-    probability; confident mixed readings (``4TH``, ``B2``) stay as they are.
+    probability; confident mixed readings (``4TH``, ``B2``) stay as they are. A character
+    of the word's kind is as sure as its probability among that kind (the ``O`` of ``TO``
+    is not doubtful just because it also looks like a ``0``).
     """
     best = proba.argmax(axis=1) if len(proba) else np.zeros(0, int)
+    conf = proba[np.arange(len(best)), best] if len(proba) else np.zeros(0)
     is_digit = np.array([c.isdigit() for c in classes])
     for word in words:
         if len(word) < 2:
             continue
+        word = np.asarray(word)
         p = proba[word]
         digits = p[:, is_digit].sum() > p[:, ~is_digit].sum()
         allowed = np.where(is_digit == digits, p, -1.0)
         alt = allowed.argmax(axis=1)
-        top = p[np.arange(len(word)), best[word]]
-        switch = (is_digit[best[word]] != digits) & (p[np.arange(len(word)), alt] >= 0.1 * top)
-        best[np.array(word)[switch]] = alt[switch]
-    return best
+        rows = np.arange(len(word))
+        switch = (is_digit[best[word]] != digits) & (p[rows, alt] >= 0.1 * p[rows, best[word]])
+        best[word[switch]] = alt[switch]
+        kind = is_digit[best[word]] == digits
+        within = p[rows, best[word]] / np.maximum(p[:, is_digit == digits].sum(axis=1), 1e-9)
+        conf[word[kind]] = within[kind]
+    return best, conf
 
 
 def _choose_splits(proba: np.ndarray, splits: dict, n: int) -> dict:
@@ -182,13 +189,13 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
     proba = recognizer.predict_proba(X) if len(X) else np.zeros((0, len(recognizer.classes)))
     reading = _choose_splits(proba, found.splits, len(found.parts))
     lines = [[[r for k in word for r in reading.get(k, [k])] for word in words] for words in found.lines]
-    best = consistent_words(proba, recognizer.classes, [w for words in lines for w in words])
+    best, conf = consistent_words(proba, recognizer.classes, [w for words in lines for w in words])
     s = found.scale
 
     def char(r):
         r0, r1, c0, c1 = boxes[r]
         box = (int(c0 / s), int(r0 / s), int(np.ceil(c1 / s)), int(np.ceil(r1 / s)))
-        return Char(recognizer.classes[best[r]], box, float(proba[r, best[r]]))
+        return Char(recognizer.classes[best[r]], box, float(conf[r]))
 
     lines = [Line([Word([char(r) for r in word]) for word in words]) for words in lines]
     return Page(lines, grey.shape[1], grey.shape[0], float(np.rad2deg(found.angle)), source)
