@@ -114,6 +114,6 @@ class Page:
                     font = ImageFont.load_default(size=size)
                 except TypeError:  # Pillow < 10.1 has one fixed-size default font
                     font = ImageFont.load_default()
-                d.text((c.box[0], c.box[1] - size - 2 * scale), c.text, fill=colour, font=font)
+                d.text((c.box[0], max(0, c.box[1] - size - 2 * scale)), c.text, fill=colour, font=font)
         with atomic_path(path, suffix=".png") as tmp:
             im.save(tmp, format="PNG")
