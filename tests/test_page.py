@@ -209,15 +209,17 @@ def shipped_cnn():
 
 
 def test_shipped_cnn_reads_synthetic_pages(shipped_cnn):
+    """Layout exact, characters nearly so. (Exact text would tie the test to one pairing of
+    the synthetic engine and the shipped model; both keep improving.)"""
     truth = "\n".join(TEXT)
-    assert read_page(render_page(TEXT, seed=10), shipped_cnn).text == truth
-    errors = chars = 0
-    for seed in range(10, 14):  # rotated, unevenly lit, noisy, broken strokes
-        page = read_page(render_page(TEXT, seed=seed, angle=4.0, lighting=0.4, noise=0.02, breaks=0.3), shipped_cnn)
-        counts = score_text(page.text, truth)
-        assert (counts["lines_found"], counts["words"]) == (3, 8) and page.text.count(" ") == truth.count(" ")
-        errors, chars = errors + counts["char_errors"], chars + counts["chars"]
-    assert errors / chars <= 0.1  # the segmentation is exact (above); what is left is the model's
+    for options, max_error in ((dict(), 0.04), (dict(angle=4.0, lighting=0.4, noise=0.02, breaks=0.3), 0.1)):
+        errors = chars = 0
+        for seed in range(10, 14):
+            page = read_page(render_page(TEXT, seed=seed, **options), shipped_cnn)
+            counts = score_text(page.text, truth)
+            assert [len(w.chars) for line in page.lines for w in line.words] == [len(w) for w in truth.split()]
+            errors, chars = errors + counts["char_errors"], chars + counts["chars"]
+        assert errors / chars <= max_error, options
 
 
 def test_real_pages_lines_and_characters_found(shared_pages):
@@ -293,3 +295,27 @@ def test_touching_pair_offers_a_split():
     assert len(found.boxes) == 3 and len(found.splits) == 1
     (parts,) = found.splits.values()
     assert len(parts) == 2 and 84 <= parts[0][1][3] <= 90
+
+
+def test_neighbours_better_read_as_one_letter_are_merged():
+    from ocr_cli.page.pipeline import _choose_merges, _reading
+
+    p = np.full((6, len(CLASSES)), 1e-3, np.float32)
+    p[0, 0], p[1, 1], p[2, 2], p[3, 3] = 0.6, 0.5, 0.95, 0.9  # chars: two doubtful strokes, two sure letters
+    p[4, 4], p[5, 5] = 0.99, 0.92  # merged (0, 1): sure; merged (2, 3): no surer than the pair
+    merges = _choose_merges(p, {(0, 1): None, (2, 3): None}, 4)
+    assert merges == {(0, 1): 4}
+    assert _reading([0, 1, 2, 3], {3: [7, 8]}, merges) == [4, 2, 7, 8]
+
+
+def test_overlapping_neighbours_are_offered_as_one_letter():
+    from ocr_cli.page.pipeline import PageLayout, _offer_merges
+
+    found = PageLayout(1.0, 0.0, 40.0, np.zeros((1, 1)), np.zeros((1, 1), int))
+    found.boxes = np.array([[0, 40, 10, 25], [0, 40, 24, 45], [0, 40, 55, 80], [0, 40, 90, 115]])
+    found.parts = [np.array([i + 1]) for i in range(4)]
+    found.lines = [[[0, 1, 2], [3]]]
+    _offer_merges(found)
+    assert list(found.merges) == [(0, 1)]
+    ids, box = found.merges[(0, 1)]
+    assert ids.tolist() == [1, 2] and box.tolist() == [0, 40, 10, 45]

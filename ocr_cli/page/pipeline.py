@@ -31,6 +31,7 @@ class PageLayout:
     parts: list = field(default_factory=list)  # per character: its component label ids
     lines: list = field(default_factory=list)  # line -> word -> character indices
     splits: dict = field(default_factory=dict)  # character index -> [(label ids, box), ...] if it may be several
+    merges: dict = field(default_factory=dict)  # (k, k + 1) -> (label ids, box) if the two may be one
 
 
 def _characters(labels: np.ndarray, boxes: np.ndarray, pieces: list, char_h: float, angle: float):
@@ -112,7 +113,28 @@ def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
         result.lines.append(words)
     if all_boxes:
         result.boxes = np.array(all_boxes, int)
+        _offer_merges(result)
     return result
+
+
+def _offer_merges(found: PageLayout) -> None:
+    """Record neighbours in a word that may be one letter whose strokes do not touch.
+
+    A thin pen leaves the strokes of a ``W``, ``M`` or ``H`` apart; when two neighbours
+    touch or overlap horizontally and together are no wider than 1.6 usual letters,
+    reading them as one becomes an alternative for the recognizer to decide
+    (:func:`_choose_merges`).
+    """
+    b = found.boxes
+    letter_w = float(np.median(b[:, 3] - b[:, 2]))
+    for words in found.lines:
+        for word in words:
+            for k, j in zip(word, word[1:]):
+                if k in found.splits or j in found.splits:
+                    continue
+                together = layout.union(b[[k, j]])
+                if b[j, 2] - b[k, 3] <= 0 and together[3] - together[2] <= 1.6 * letter_w:
+                    found.merges[(k, j)] = (np.concatenate([found.parts[k], found.parts[j]]), together)
 
 
 def consistent_words(proba: np.ndarray, classes: str, words) -> tuple[np.ndarray, np.ndarray]:
@@ -166,13 +188,48 @@ def _choose_splits(proba: np.ndarray, splits: dict, n: int) -> dict:
     return chosen
 
 
+def _choose_merges(proba: np.ndarray, merges: dict, first: int) -> dict:
+    """``{(k, j): row}`` for the neighbour pairs better read as one letter.
+
+    ``proba[first:]`` holds the merged readings in the order of ``merges``. Mirror of
+    :func:`_choose_splits`: the one letter must leave at most half the pair's doubt and be
+    sure (over 0.9) unless the pair is doubtful (under 0.5). Chosen pairs never overlap;
+    the surest merges go first.
+    """
+    candidates = []
+    for row, (k, j) in enumerate(merges, first):
+        merged, pair = proba[row].max(), np.sqrt(proba[k].max() * proba[j].max())
+        if 1 - merged < (1 - pair) / 2 and (pair < 0.5 or merged > 0.9):
+            candidates.append((merged - pair, k, j, row))
+    chosen, used = {}, set()
+    for _, k, j, row in sorted(candidates, reverse=True):
+        if k not in used and j not in used:
+            chosen[(k, j)] = row
+            used |= {k, j}
+    return chosen
+
+
+def _reading(word, splits: dict, merges: dict) -> list:
+    """Rows of ``proba`` that spell one word after the chosen splits and merges."""
+    rows, skip = [], False
+    for k, j in zip(word, list(word[1:]) + [None]):
+        if skip:
+            skip = False
+        elif (k, j) in merges:
+            rows.append(merges[(k, j)])
+            skip = True
+        else:
+            rows += splits.get(k, [k])
+    return rows
+
+
 def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
     """Read the text of a page: a path or a grey array (white = 1) in, a :class:`Page` out.
 
-    All characters (and the parts of wide ones that may be two touching letters) go to
-    ``recognizer.predict_proba`` in a single batch; a wide one is read as parts when they
-    are read more confidently (:func:`_choose_splits`), then the reading is made consistent
-    within words (:func:`consistent_words`).
+    All characters, the parts of wide ones that may be two touching letters and the unions
+    of neighbours that may be one letter go to ``recognizer.predict_proba`` in a single
+    batch; the more confident reading wins (:func:`_choose_splits`, :func:`_choose_merges`),
+    then the reading is made consistent within words (:func:`consistent_words`).
     """
     from ocr_cli.fileio import read_image
 
@@ -183,12 +240,13 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
     if grey.ndim != 2:
         raise ValueError(f"expected a 2-D grey image, got shape {grey.shape}")
     found = find_characters(grey, work_side)
-    alternatives = [part for parts in found.splits.values() for part in parts]
+    alternatives = [part for parts in found.splits.values() for part in parts] + list(found.merges.values())
     boxes = np.array(list(found.boxes) + [box for _, box in alternatives], int).reshape(-1, 4)
     X = crop_samples(found.contrast, found.labels, found.parts + [ids for ids, _ in alternatives], boxes)
     proba = recognizer.predict_proba(X) if len(X) else np.zeros((0, len(recognizer.classes)))
-    reading = _choose_splits(proba, found.splits, len(found.parts))
-    lines = [[[r for k in word for r in reading.get(k, [k])] for word in words] for words in found.lines]
+    splits = _choose_splits(proba, found.splits, len(found.parts))
+    merges = _choose_merges(proba, found.merges, len(boxes) - len(found.merges))
+    lines = [[_reading(word, splits, merges) for word in words] for words in found.lines]
     best, conf = consistent_words(proba, recognizer.classes, [w for words in lines for w in words])
     s = found.scale
 
