@@ -116,3 +116,15 @@ def test_cli_train_with_lr_comparison(tmp_path, monkeypatch):
         assert meta["training"]["lr"] == float(lr)
         assert meta["data"]["heldout"] == {"folder": 36}  # round(0.3 * 4) = 1 per class
     assert "most confused" in result.output
+
+
+def test_repeat_counts_per_source(toy):
+    Xt, yt, Xh, yh = toy
+    once = tr.Source("a", (Xt, yt), (Xh, yh))
+    thrice = tr.Source("b", (Xt, yt), (Xh, yh), repeat=3)
+    mix = tr.DataMix([once, thrice], [once], repeat_real=2)
+    X, y = mix.epoch(1)
+    assert len(y) == mix.epoch_size() == (2 + 3) * len(yt)
+    assert mix.describe()["train"][1]["samples_per_epoch"] == 3 * len(yt)
+    with pytest.raises(tr.OcrError, match="positive integer"):
+        tr.load_source("mnist5k*x")
