@@ -2,6 +2,7 @@
 with the model already loaded, and `tesseract IMAGE stdout --psm 6` when installed.
 
 Usage: python benchmarks/bench_pages.py [--weights PATH] [--repeat N] [--pages DIR]
+Where a page has a <stem>.txt, both readings' character accuracy is shown too.
 Each time is the best of N runs (the machine is shared; the minimum is the least noisy).
 "pipeline" is read_page(path) in this process with the model loaded: reading the image,
 finding, cropping and recognising every character (wall clock, and CPU time, which a
@@ -26,6 +27,16 @@ def best_of(n, fn, clock=time.perf_counter):
         fn()
         times.append(clock() - start)
     return min(times)
+
+
+def accuracy(page: Path, text: str) -> str | None:
+    """Character accuracy of ``text`` against the page's ``.txt`` truth, if there is one."""
+    from ocr_cli.page.evaluate import rates, score_text
+
+    truth = page.with_suffix(".txt")
+    if not truth.is_file():
+        return None
+    return f"{100 * rates(score_text(text, truth.read_text()))['char_accuracy']:.1f}%"
 
 
 def main():
@@ -53,7 +64,8 @@ def main():
     extract = [sys.executable, "-m", "ocr_cli", "extract", "--weights", weights]
     env = {"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
 
-    print(f"{'page':<16} {'megapixels':>10} {'pipeline s':>10} {'(cpu s)':>8} {'ocr extract s':>13} {'tesseract s':>11} {'tess/ocr':>8}")
+    print(f"{'page':<16} {'megapixels':>10} {'pipeline s':>10} {'(cpu s)':>8} {'ocr extract s':>13} {'tesseract s':>11}"
+          f" {'tess/ocr':>8} {'ocr acc':>8} {'tess acc':>8}")
     for page in pages:
         from PIL import Image
 
@@ -63,13 +75,17 @@ def main():
         cpu = best_of(args.repeat, lambda: read_page(page, rec), time.process_time)
         whole = best_of(args.repeat, lambda: subprocess.run(extract + [str(page)], check=True, capture_output=True,
                                                             cwd=REPO, env={**env, "PYTHONPATH": str(REPO)}))
+        ours_acc, tess_acc = accuracy(page, read_page(page, rec).text), None
         if tesseract:
             tess = best_of(args.repeat, lambda: subprocess.run([tesseract, str(page), "stdout", "--psm", "6"],
                                                                check=True, capture_output=True, env=env))
             tess_s, ratio = f"{tess:11.2f}", f"{tess / whole:7.2f}×"
+            run = subprocess.run([tesseract, str(page), "stdout", "--psm", "6"], capture_output=True, text=True, env=env)
+            tess_acc = accuracy(page, run.stdout)
         else:
             tess_s, ratio = f"{'n/a':>11}", f"{'n/a':>8}"
-        print(f"{page.name:<16} {mp:10.1f} {pipeline:10.3f} {cpu:8.3f} {whole:13.2f} {tess_s} {ratio}")
+        print(f"{page.name:<16} {mp:10.1f} {pipeline:10.3f} {cpu:8.3f} {whole:13.2f} {tess_s} {ratio}"
+              f" {ours_acc:>8} {tess_acc or 'n/a':>8}")
     if not tesseract:
         print("tesseract not installed (apt-get install tesseract-ocr) : no comparison")
 
