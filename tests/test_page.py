@@ -233,7 +233,7 @@ def test_real_pages_lines_and_characters_found(shared_pages):
 
 
 def test_words_keep_letters_and_digits_apart():
-    from ocr_cli.page.pipeline import consistent_words
+    from ocr_cli.page.decode import consistent_words
 
     p = np.full((4, len(CLASSES)), 1e-4, np.float32)
     for k, (first, second) in enumerate([("5", "S"), ("O", "0"), ("5", "S"), ("5", "S")]):
@@ -273,7 +273,7 @@ def test_hard_shadow_edge_across_the_text():
 
 
 def test_doubtful_wide_characters_are_read_as_parts_when_those_are_surer():
-    from ocr_cli.page.pipeline import _choose_splits
+    from ocr_cli.page.decode import choose_splits
 
     p = np.full((9, len(CLASSES)), 1e-3, np.float32)
     p[0, 0], p[1, 1], p[2, 2] = 0.3, 0.95, 0.86  # doubtful; a sure W; a fair U that is really LL
@@ -281,7 +281,7 @@ def test_doubtful_wide_characters_are_read_as_parts_when_those_are_surer():
     p[5, 5], p[6, 6] = 0.96, 0.96  # the parts of char 1: two fair Vs
     p[7, 7], p[8, 8] = 0.99, 0.99  # the parts of char 2: two sure Ls
     splits = {0: [None, None], 1: [None, None], 2: [None, None]}
-    assert _choose_splits(p, splits, 3) == {0: [3, 4], 2: [7, 8]}
+    assert choose_splits(p, splits, 3) == {0: [3, 4], 2: [7, 8]}
 
 
 def test_touching_pair_offers_a_split():
@@ -298,14 +298,14 @@ def test_touching_pair_offers_a_split():
 
 
 def test_neighbours_better_read_as_one_letter_are_merged():
-    from ocr_cli.page.pipeline import _choose_merges, _reading
+    from ocr_cli.page.decode import choose_merges, reading
 
     p = np.full((6, len(CLASSES)), 1e-3, np.float32)
     p[0, 0], p[1, 1], p[2, 2], p[3, 3] = 0.6, 0.5, 0.95, 0.9  # chars: two doubtful strokes, two sure letters
     p[4, 4], p[5, 5] = 0.99, 0.92  # merged (0, 1): sure; merged (2, 3): no surer than the pair
-    merges = _choose_merges(p, {(0, 1): None, (2, 3): None}, 4)
+    merges = choose_merges(p, {(0, 1): None, (2, 3): None}, 4)
     assert merges == {(0, 1): 4}
-    assert _reading([0, 1, 2, 3], {3: [7, 8]}, merges) == [4, 2, 7, 8]
+    assert reading([0, 1, 2, 3], {3: [7, 8]}, merges) == [4, 2, 7, 8]
 
 
 def test_overlapping_neighbours_are_offered_as_one_letter():
