@@ -105,6 +105,17 @@ def merge_stacked(boxes: np.ndarray, char_h: float) -> list[np.ndarray]:
     """
     n = len(boxes)
     tall_h = typical_height(boxes, q=80)
+    r0, r1, c0, c1 = (boxes[:, k, None] for k in range(4))
+    pairs = []
+    for start in range(0, n, 512):  # all pairs at once, in blocks to bound memory
+        block = slice(start, start + 512)
+        overlap = np.minimum(c1[block], c1.T) - np.maximum(c0[block], c0.T)
+        narrower = np.minimum(c1[block] - c0[block], (c1 - c0).T)
+        gap = np.maximum(r0[block], r0.T) - np.minimum(r1[block], r1.T)
+        tall = np.maximum(r1[block], r1.T) - np.minimum(r0[block], r0.T)
+        join = (overlap >= 0.5 * narrower) & (gap < 0.25 * char_h) & (tall <= 1.5 * tall_h)
+        a, b = np.nonzero(join)
+        pairs += [(i + start, j) for i, j in zip(a, b) if i + start < j]
     parent = np.arange(n)
 
     def root(i):
@@ -113,19 +124,9 @@ def merge_stacked(boxes: np.ndarray, char_h: float) -> list[np.ndarray]:
             i = parent[i]
         return i
 
-    order = np.argsort(boxes[:, 2])
-    for a_pos, a in enumerate(order):
-        for b in order[a_pos + 1:]:
-            if boxes[b, 2] >= boxes[a, 3]:
-                break  # sorted by left edge: no later box overlaps a's columns
-            ra, rb = root(a), root(b)
-            if ra == rb:
-                continue
-            overlap = min(boxes[a, 3], boxes[b, 3]) - boxes[b, 2]
-            narrower = min(boxes[a, 3] - boxes[a, 2], boxes[b, 3] - boxes[b, 2])
-            gap = max(boxes[a, 0], boxes[b, 0]) - min(boxes[a, 1], boxes[b, 1])
-            tall = max(boxes[a, 1], boxes[b, 1]) - min(boxes[a, 0], boxes[b, 0])
-            if overlap >= 0.5 * narrower and gap < 0.25 * char_h and tall <= 1.5 * tall_h:
-                parent[rb] = ra
-    roots = np.array([root(i) for i in range(n)])
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([root(i) for i in range(n)], int)
     return [np.flatnonzero(roots == r) for r in np.unique(roots)]
