@@ -373,9 +373,10 @@ def train(model: str, mix: DataMix, out, epochs: int | None = None, lr: float | 
     n = mix.epoch_size()
     total_steps, t_step = epochs * math.ceil(n / batch_size), 0
     # a model trained in stages records every stage's command: its own and its starting model's
-    started = {"path": str(init_from), "command": getattr(rec, "info", {}).get("command"),
-               "metrics": getattr(rec, "info", {}).get("metrics")} if init_from else None
-    info = {"command": command, "code": code_version(), "data": mix.describe(), "seed": seed, "init_from": started,
+    start_info = getattr(rec, "info", {}) if init_from else {}
+    started = {k: start_info.get(k) for k in ("command", "code", "metrics", "init_from_model")} if init_from else None
+    info = {"command": command, "code": code_version(), "data": mix.describe(), "seed": seed,
+            "init_from": str(init_from) if init_from else None, "init_from_model": started,
             "training": {"epochs": epochs, "optimizer": d["optimizer"], "lr": lr, "schedule": "warm-up 2%, cosine",
                          "momentum": MOMENTUM if d["optimizer"] == "sgd" else None,
                          "weight_decay": d["weight_decay"], "batch_size": batch_size, "augment": augment}}
