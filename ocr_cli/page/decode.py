@@ -44,17 +44,17 @@ def choose_splits(proba: np.ndarray, splits: dict, n: int) -> dict:
     """``{character index: rows of its parts}`` for the wide characters better read as several.
 
     ``proba`` holds the ``n`` characters' rows, then the parts of every entry of ``splits`` in
-    order. A split wins when its parts' confidence (geometric mean) leaves at most half the
-    whole's doubt and either the whole is doubtful (under 0.5) or the parts are sure (over
-    0.9): two touching
+    order. A split wins when its least sure part leaves at most half the whole's doubt and
+    either the whole is doubtful (under 0.5) or every part is sure (over 0.9): two touching
     ``L`` read as a fair ``U`` come apart, while a clear ``W`` stays one letter even though
-    its halves look a bit like two ``V`` letters.
+    its halves look a bit like two ``V`` letters, and a wide ``0`` does not become ``C`` plus
+    a fair ``7``.
     """
     chosen, row = {}, n
     for k, parts in splits.items():
         rows = list(range(row, row + len(parts)))
         row += len(parts)
-        whole, split = proba[k].max(), np.exp(np.log(proba[rows].max(axis=1) + 1e-9).mean())
+        whole, split = proba[k].max(), proba[rows].max(axis=1).min()
         if 1 - split < (1 - whole) / 2 and (whole < 0.5 or split > 0.9):
             chosen[k] = rows
     return chosen
