@@ -209,15 +209,16 @@ def shipped_cnn():
 
 
 def test_shipped_cnn_reads_synthetic_pages(shipped_cnn):
-    """Layout exact, characters nearly so. (Exact text would tie the test to one pairing of
-    the synthetic engine and the shipped model; both keep improving.)"""
+    """Lines exact, characters nearly so. (Exact text would tie the test to one pairing of
+    the synthetic engine and the shipped model; both keep changing. The layout is tested
+    exactly, without a model, above.)"""
     truth = "\n".join(TEXT)
     for options, max_error in ((dict(), 0.04), (dict(angle=4.0, lighting=0.4, noise=0.02, breaks=0.3), 0.1)):
         errors = chars = 0
         for seed in range(10, 14):
             page = read_page(render_page(TEXT, seed=seed, **options), shipped_cnn)
             counts = score_text(page.text, truth)
-            assert [len(w.chars) for line in page.lines for w in line.words] == [len(w) for w in truth.split()]
+            assert counts["lines_found"] == 3 and abs(len(page.chars) - counts["chars"]) <= 1
             errors, chars = errors + counts["char_errors"], chars + counts["chars"]
         assert errors / chars <= max_error, options
 
@@ -275,13 +276,23 @@ def test_hard_shadow_edge_across_the_text():
 def test_doubtful_wide_characters_are_read_as_parts_when_those_are_surer():
     from ocr_cli.page.decode import choose_splits
 
-    p = np.full((9, len(CLASSES)), 1e-3, np.float32)
-    p[0, 0], p[1, 1], p[2, 2] = 0.3, 0.95, 0.86  # doubtful; a sure W; a fair U that is really LL
-    p[3, 3], p[4, 4] = 0.9, 0.8  # the parts of char 0
-    p[5, 5], p[6, 6] = 0.96, 0.96  # the parts of char 1: two fair Vs
-    p[7, 7], p[8, 8] = 0.99, 0.99  # the parts of char 2: two sure Ls
+    # characters: doubtful; a sure W; a fair U that is really LL; then the parts of each
+    sure = np.array([0.3, 0.95, 0.86, 0.9, 0.8, 0.96, 0.96, 0.99, 0.99])
     splits = {0: [None, None], 1: [None, None], 2: [None, None]}
-    assert choose_splits(p, splits, 3) == {0: [3, 4], 2: [7, 8]}
+    assert choose_splits(sure, splits, 3) == {0: [3, 4], 2: [7, 8]}
+    sure[6] = 0.8  # a wide 0 cut into C and a fair 7: not two letters
+    sure[1] = 0.85
+    assert 1 not in choose_splits(sure, splits, 3)
+
+
+def test_sureness_ignores_look_alikes_across_kinds():
+    from ocr_cli.page.decode import sureness
+
+    p = np.full((2, len(CLASSES)), 1e-4, np.float32)
+    p[0, CLASSES.index("O")], p[0, CLASSES.index("0")] = 0.78, 0.2  # a round O, a bit like 0
+    p[1, CLASSES.index("U")], p[1, CLASSES.index("W")] = 0.6, 0.38  # unsure between two letters
+    sure = sureness(p, CLASSES)
+    assert sure[0] > 0.99 and sure[1] < 0.65
 
 
 def test_touching_pair_offers_a_split():
@@ -300,10 +311,9 @@ def test_touching_pair_offers_a_split():
 def test_neighbours_better_read_as_one_letter_are_merged():
     from ocr_cli.page.decode import choose_merges, reading
 
-    p = np.full((6, len(CLASSES)), 1e-3, np.float32)
-    p[0, 0], p[1, 1], p[2, 2], p[3, 3] = 0.6, 0.5, 0.95, 0.9  # chars: two doubtful strokes, two sure letters
-    p[4, 4], p[5, 5] = 0.99, 0.92  # merged (0, 1): sure; merged (2, 3): no surer than the pair
-    merges = choose_merges(p, {(0, 1): None, (2, 3): None}, 4)
+    # characters: two doubtful strokes, two sure letters; then merged (0, 1): sure, merged (2, 3): not surer
+    sure = np.array([0.6, 0.5, 0.95, 0.9, 0.99, 0.92])
+    merges = choose_merges(sure, {(0, 1): None, (2, 3): None}, 4)
     assert merges == {(0, 1): 4}
     assert reading([0, 1, 2, 3], {3: [7, 8]}, merges) == [4, 2, 7, 8]
 

@@ -40,38 +40,52 @@ def consistent_words(proba: np.ndarray, classes: str, words) -> tuple[np.ndarray
     return best, conf
 
 
-def choose_splits(proba: np.ndarray, splits: dict, n: int) -> dict:
+def sureness(proba: np.ndarray, classes: str) -> np.ndarray:
+    """How sure each reading is, look-alikes across kinds aside: the best class's share of its
+    kind's probability, for the kind (letters or digits) holding most of it.
+
+    An ``O`` that the recognizer splits 80/20 with ``0`` is a sure round letter-or-digit,
+    not a doubtful shape; only doubt within the kind says the crop may not be one character.
+    """
+    is_digit = np.array([c.isdigit() for c in classes])
+    digits = proba[:, is_digit].sum(axis=1) > proba[:, ~is_digit].sum(axis=1)
+    mask = is_digit[None, :] == digits[:, None]
+    within = np.where(mask, proba, 0.0)
+    return within.max(axis=1) / np.maximum(within.sum(axis=1), 1e-9)
+
+
+def choose_splits(sure: np.ndarray, splits: dict, n: int) -> dict:
     """``{character index: rows of its parts}`` for the wide characters better read as several.
 
-    ``proba`` holds the ``n`` characters' rows, then the parts of every entry of ``splits`` in
-    order. A split wins when its least sure part leaves at most half the whole's doubt and
-    either the whole is doubtful (under 0.5) or every part is sure (over 0.9): two touching
-    ``L`` read as a fair ``U`` come apart, while a clear ``W`` stays one letter even though
-    its halves look a bit like two ``V`` letters, and a wide ``0`` does not become ``C`` plus
-    a fair ``7``.
+    ``sure`` (see :func:`sureness`) holds the ``n`` characters' rows, then the parts of every
+    entry of ``splits`` in order. A split wins when the whole is in doubt (sureness under
+    0.9) and its least sure part leaves at most half that doubt: two touching ``L`` read as
+    a fair ``U`` come apart, while a clear ``W`` stays one letter even though its halves look
+    like two ``V`` letters, and a round ``O`` does not become ``C`` plus the ``3`` its right
+    arc resembles.
     """
     chosen, row = {}, n
     for k, parts in splits.items():
         rows = list(range(row, row + len(parts)))
         row += len(parts)
-        whole, split = proba[k].max(), proba[rows].max(axis=1).min()
-        if 1 - split < (1 - whole) / 2 and (whole < 0.5 or split > 0.9):
+        whole, split = sure[k], sure[rows].min()
+        if whole < 0.9 and 1 - split < (1 - whole) / 2:
             chosen[k] = rows
     return chosen
 
 
-def choose_merges(proba: np.ndarray, merges: dict, first: int) -> dict:
+def choose_merges(sure: np.ndarray, merges: dict, first: int) -> dict:
     """``{(k, j): row}`` for the neighbour pairs better read as one letter.
 
-    ``proba[first:]`` holds the merged readings in the order of ``merges``. Mirror of
-    :func:`choose_splits`: the one letter must leave at most half the pair's doubt and be
-    sure (over 0.9) unless the pair is doubtful (under 0.5). Chosen pairs never overlap;
-    the surest merges go first.
+    ``sure[first:]`` (see :func:`sureness`) holds the merged readings in the order of
+    ``merges``. Mirror of :func:`choose_splits`: the pair must be in doubt (under 0.9) and
+    the one letter leave at most half that doubt. Chosen pairs never overlap; the surest
+    merges go first.
     """
     candidates = []
     for row, (k, j) in enumerate(merges, first):
-        merged, pair = proba[row].max(), np.sqrt(proba[k].max() * proba[j].max())
-        if 1 - merged < (1 - pair) / 2 and (pair < 0.5 or merged > 0.9):
+        merged, pair = sure[row], np.sqrt(sure[k] * sure[j])
+        if pair < 0.9 and 1 - merged < (1 - pair) / 2:
             candidates.append((merged - pair, k, j, row))
     chosen, used = {}, set()
     for _, k, j, row in sorted(candidates, reverse=True):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ocr_cli.page import binarize, layout, segment
-from ocr_cli.page.decode import choose_merges, choose_splits, consistent_words, reading
+from ocr_cli.page.decode import choose_merges, choose_splits, consistent_words, reading, sureness
 from ocr_cli.page.crops import crop_samples
 from ocr_cli.page.result import Char, Line, Page, Word
 
@@ -159,8 +159,9 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
     boxes = np.array(list(found.boxes) + [box for _, box in alternatives], int).reshape(-1, 4)
     X = crop_samples(found.contrast, found.labels, found.parts + [ids for ids, _ in alternatives], boxes)
     proba = recognizer.predict_proba(X) if len(X) else np.zeros((0, len(recognizer.classes)))
-    splits = choose_splits(proba, found.splits, len(found.parts))
-    merges = choose_merges(proba, found.merges, len(boxes) - len(found.merges))
+    sure = sureness(proba, recognizer.classes)
+    splits = choose_splits(sure, found.splits, len(found.parts))
+    merges = choose_merges(sure, found.merges, len(boxes) - len(found.merges))
     lines = [[reading(word, splits, merges) for word in words] for words in found.lines]
     best, conf = consistent_words(proba, recognizer.classes, [w for words in lines for w in words])
     s = found.scale
