@@ -31,12 +31,22 @@ def atomic_path(path, suffix=None):
         path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _final_mode(path))  # mkstemp makes 0600; the result should look like any new file
     try:
         yield Path(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _final_mode(path: Path) -> int:
+    """The mode a replaced file keeps, or what ``open()`` would give a new one under the umask."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_text(path, text: str) -> None:

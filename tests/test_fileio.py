@@ -1,9 +1,11 @@
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from ocr_cli.errors import OcrError
-from ocr_cli.fileio import atomic_path, read_image
+from ocr_cli.fileio import atomic_path, read_image, write_text
 from ocr_cli.glyph import normalize_glyph
 
 
@@ -45,6 +47,21 @@ def test_atomic_path_keeps_old_file_on_failure(tmp_path):
             tmp.write_text("half")
             raise RuntimeError
     assert f.read_text() == "old" and list(tmp_path.iterdir()) == [f]
+
+
+def test_atomic_path_gives_new_files_the_umask_mode_and_keeps_an_old_files_mode(tmp_path):
+    old_umask = os.umask(0o022)
+    try:
+        new = tmp_path / "new.txt"
+        write_text(new, "x")
+        assert new.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+        kept = tmp_path / "kept.txt"
+        kept.write_text("old")
+        kept.chmod(0o600)
+        write_text(kept, "new")
+        assert kept.read_text() == "new" and kept.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old_umask)
 
 
 def test_normalize_glyph_centres_and_keeps_aspect():

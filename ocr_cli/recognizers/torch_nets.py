@@ -2,8 +2,8 @@
 
 Both take canonical samples ``(N, 32, 32)`` (ink = 1) and end in logits over ``classes``;
 :meth:`TorchRecognizer.predict_proba` applies the softmax under ``eval()`` and
-``torch.inference_mode()`` so callers never have to remember either. This is the only
-recognizer module that imports torch.
+``torch.inference_mode()`` so callers never have to remember either. Only this module and
+``squeezenet.py`` import torch at load time; the registry imports them on demand.
 """
 from __future__ import annotations
 
