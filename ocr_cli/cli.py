@@ -19,6 +19,10 @@ class OcrGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as e:  # a bad option of a command: one line, exit 2
+            command = e.ctx.command_path if e.ctx else ctx.command_path
+            click.echo(f"error: {e.format_message().rstrip('.')} (see '{command} --help')", err=True)
+            sys.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
@@ -165,21 +169,21 @@ def _command_line(ctx, prefix: str) -> str:
               help="Sources, comma-separated: synthetic, nist26[:PATH], mnist5k, nist36, emnist, folder:DIR, ...; "
                    "NAME*K shows a real source K times per epoch.")
 @click.option("--val", default=None, help="Extra sources to validate on (their held-out part), not trained on.")
-@click.option("--epochs", type=int, default=None, help="Epochs (default: 20 for mlp/fc, 10 for cnn).")
-@click.option("--lr", type=float, multiple=True,
+@click.option("--epochs", type=click.IntRange(1), default=None, help="Epochs (default: 20 for mlp/fc, 10 for cnn).")
+@click.option("--lr", type=click.FloatRange(0, min_open=True), multiple=True,
               help="Peak learning rate (cosine decay). Repeat it to compare rates on one plot, e.g. best, ×10, ÷10.")
-@click.option("--batch-size", type=int, default=None, help="Mini-batch size (default: 32 for mlp/fc, 64 for cnn).")
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Mini-batch size (default: 32 for mlp/fc, 64 for cnn).")
 @click.option("--hidden", default=None, help="Hidden sizes: '64' or '256,128' for mlp/fc; the head's width for cnn.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of initialisation, order, augmentation, synthetic data.")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Results folder (default: runs/MODEL).")
 @click.option("--init-from", type=click.Path(dir_okay=False), default=None, help="Start from this saved model (same kind).")
-@click.option("--synthetic", "synthetic_n", type=int, default=10_000, show_default=True,
+@click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=10_000, show_default=True,
               help="Fresh synthetic samples per epoch (when 'synthetic' is a source).")
-@click.option("--repeat-real", type=int, default=1, show_default=True,
+@click.option("--repeat-real", type=click.IntRange(1), default=1, show_default=True,
               help="Show each real source's training part this many times per epoch (differently augmented).")
 @click.option("--no-augment", is_flag=True, help="Train on the samples as they are.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live (default: $OCR_DATA_DIR or ./data).")
-@click.option("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice).")
+@click.option("--threads", type=click.IntRange(1), default=None, help="torch CPU threads (default: torch's choice).")
 @click.pass_context
 def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, init_from, synthetic_n,
           repeat_real, no_augment, data_dir, threads):
@@ -223,7 +227,7 @@ def data():
 @data.command()
 @click.option("--dataset", required=True,
               help="Sources, comma-separated: synthetic, nist36, nist26, emnist[-SPLIT], mnist, mnist5k, folder (NAME:PATH allowed).")
-@click.option("--n", "n", type=int, default=100, show_default=True, help="Samples per source.")
+@click.option("--n", "n", type=click.IntRange(1), default=100, show_default=True, help="Samples per source.")
 @click.option("--split", type=click.Choice(["train", "valid", "test"]), default="train", show_default=True)
 @click.option("--path", type=click.Path(), default=None, help="File or folder for sources that read one (nist, folder, mnist5k).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live (default: $OCR_DATA_DIR or ./data).")
@@ -249,19 +253,19 @@ def preview(dataset, n, split, path, data_dir, seed, out):
 @click.option("--val", default=None, help="Extra sources to validate on (their held-out part), not trained on.")
 @click.option("--freeze", "freeze_what", type=click.Choice(["features", "none"]), default="none", show_default=True,
               help="features: train only the classifier head; none: train the features too, at a tenth of the head's rate.")
-@click.option("--epochs", type=int, default=None, help="Epochs (default: the model's `ocr train` default).")
-@click.option("--lr", type=float, default=None,
+@click.option("--epochs", type=click.IntRange(1), default=None, help="Epochs (default: the model's `ocr train` default).")
+@click.option("--lr", type=click.FloatRange(0, min_open=True), default=None,
               help="Peak learning rate of the head (default: the model's `ocr train` default).")
-@click.option("--batch-size", type=int, default=None, help="Mini-batch size (default: the model's).")
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Mini-batch size (default: the model's).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default="runs/finetune", show_default=True, help="Results folder.")
-@click.option("--synthetic", "synthetic_n", type=int, default=10_000, show_default=True,
+@click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=10_000, show_default=True,
               help="Fresh synthetic samples per epoch (when 'synthetic' is a source).")
-@click.option("--repeat-real", type=int, default=1, show_default=True,
+@click.option("--repeat-real", type=click.IntRange(1), default=1, show_default=True,
               help="Show each real source's training part this many times per epoch (differently augmented).")
 @click.option("--no-augment", is_flag=True, help="Train on the samples as they are.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live.")
-@click.option("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice).")
+@click.option("--threads", type=click.IntRange(1), default=None, help="torch CPU threads (default: torch's choice).")
 def finetune(from_model, pretrained, dataset, val, freeze_what, epochs, lr, batch_size, seed, out, synthetic_n,
              repeat_real, no_augment, data_dir, threads):
     """Fine-tune a trained recognizer (or ImageNet SqueezeNet) on new data; same outputs as `ocr train`.
@@ -301,8 +305,9 @@ def _compress_data_options(f):
 
 
 def _training_options(f):
-    for name, kind, what in (("--epochs", int, "100"), ("--lr", float, "3e-5, on the total squared error"),
-                             ("--batch-size", int, "36")):
+    for name, kind, what in (("--epochs", click.IntRange(1), "100"),
+                             ("--lr", click.FloatRange(0, min_open=True), "3e-5, on the total squared error"),
+                             ("--batch-size", click.IntRange(1), "36")):
         f = click.option(name, type=kind, default=None, help=f"Autoencoder training (default: {what}, the seed's).")(f)
     f = click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=5000, show_default=True,
                      help="Generated training samples when 'synthetic' is a source.")(f)
@@ -383,14 +388,14 @@ def compress_compare(code_sizes, dataset, data_dir, out, epochs, lr, batch_size,
               help="Model to adapt: a shipped model's name or a saved model file.")
 @click.option("--original", default="synthetic", show_default=True,
               help="Data mixed in so the model does not forget (sources as for `ocr train`).")
-@click.option("--synthetic", "synthetic_n", type=int, default=2000, show_default=True,
+@click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=2000, show_default=True,
               help="Fresh synthetic samples per epoch from the original mix.")
-@click.option("--epochs", type=int, default=5, show_default=True)
-@click.option("--lr", type=float, default=None,
+@click.option("--epochs", type=click.IntRange(1), default=5, show_default=True)
+@click.option("--lr", type=click.FloatRange(0, min_open=True), default=None,
               help="Peak learning rate of the head; the features get a tenth (default: the model's `ocr train` rate).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live.")
-@click.option("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice).")
+@click.option("--threads", type=click.IntRange(1), default=None, help="torch CPU threads (default: torch's choice).")
 def adapt(pages, texts, out, from_model, original, synthetic_n, epochs, lr, seed, data_dir, threads):
     """Adapt a recognizer to your handwriting from pages whose text you know.
 

@@ -25,3 +25,14 @@ def test_version_and_unknown_option_exit_codes():
     assert r.exit_code == 0 and __version__ in r.output
     r = CliRunner().invoke(cli, ["--no-such-option"])
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_a_bad_option_of_a_command_is_one_error_line_and_exit_2():
+    from click.testing import CliRunner
+
+    from ocr_cli.cli import cli
+
+    for args in (["train", "--model", "mlp", "--dataset", "synthetic", "--epochs", "0"], ["extract", "x.png", "--model", "foo"]):
+        r = CliRunner().invoke(cli, args)
+        lines = r.output.strip().splitlines()
+        assert r.exit_code == 2 and len(lines) == 1 and lines[0].startswith("error: "), r.output

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from ocr_cli.charset import CLASSES
+from ocr_cli.errors import OcrError
 from ocr_cli.cli import cli
 from ocr_cli.page import Char, Line, Page, Word, find_characters, read_page
 from ocr_cli.page import segment
@@ -130,6 +131,10 @@ def test_evaluate_dir_scores_pages_and_lists_skipped(tmp_path):
     assert page["char_accuracy"] == 1.0 and page["word_accuracy"] == 1.0
     assert page["lines_found"] == page["lines_expected"] == 1
     assert report["total"]["chars"] == 3
+
+    (tmp_path / "p.txt").unlink()
+    with pytest.raises(OcrError, match="ground truth"):
+        evaluate_dir(tmp_path, Spy())
 
 
 @pytest.fixture(scope="module")

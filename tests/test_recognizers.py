@@ -102,6 +102,8 @@ def test_missing_corrupt_and_mismatched_files_fail_in_one_line(name, tmp_path):
     # weights file missing next to a valid sidecar
     path.with_suffix(".json").rename(tmp_path / "lonely.json")
     assert "no such model file" in one_line_error(lambda: load_recognizer(tmp_path / "lonely.json"))
+    # weights without their sidecar
+    assert "sidecar" in one_line_error(lambda: load_recognizer(path))
     (tmp_path / "lonely.json").rename(path.with_suffix(".json"))
 
     # architecture in the sidecar differs from the weights (e.g. a hand-edited or swapped sidecar)

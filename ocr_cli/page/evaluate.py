@@ -83,8 +83,10 @@ def evaluate_dir(directory, recognizer) -> dict:
         counts = score_text(page.text, truth)
         pages.append({"image": image.name, "text": page.text, "truth": truth.strip(), **counts,
                       **rates(counts), "seconds": seconds})
-    if not pages and not skipped:
+    if not images:
         raise OcrError(f"{directory}: no images found")
+    if not pages:
+        raise OcrError(f"{directory}: none of its {len(images)} images has a <stem>.txt ground truth beside it")
     keys = ["char_errors", "chars", "cer_errors", "cer_chars", "word_errors", "words",
             "lines_found", "lines_expected", "seconds"]
     total = {k: sum(p[k] for p in pages) for k in keys}

@@ -88,6 +88,10 @@ def sidecar_path(path) -> Path:
 def load_recognizer(path) -> Recognizer:
     """Load a saved recognizer from its weights file (or its sidecar), with clear errors."""
     path = Path(path)
+    if not path.exists():
+        raise OcrError(f"{path}: no such model file")
+    if not sidecar_path(path).is_file():
+        raise OcrError(f"{path}: its sidecar {sidecar_path(path).name} is missing (a model is weights + JSON sidecar)")
     meta = read_json(sidecar_path(path))
     if not isinstance(meta, dict) or "model" not in meta or "classes" not in meta:
         raise OcrError(f"{sidecar_path(path)}: not an ocr-cli model sidecar (needs 'model' and 'classes')")
