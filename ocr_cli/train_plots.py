@@ -7,22 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ocr_cli.fileio import atomic_path
+from ocr_cli.fileio import pyplot, save_figure
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> None:
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    _plt().close(fig)
 
 
 def plot_curves(runs: dict, path, title: str = "") -> None:
@@ -32,7 +19,7 @@ def plot_curves(runs: dict, path, title: str = "") -> None:
     ``epoch``, ``loss``, ``acc``, ``val_loss``, ``val_acc``. One run gives the usual curves,
     several give the learning-rate comparison on the same axes.
     """
-    plt = _plt()
+    plt = pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
     for i, (label, history) in enumerate(runs.items()):
         epochs = [h["epoch"] for h in history]
@@ -51,7 +38,7 @@ def plot_curves(runs: dict, path, title: str = "") -> None:
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path, bbox_inches="tight")
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -72,7 +59,7 @@ def most_confused(cm: np.ndarray, classes: str, k: int = 10) -> list[tuple[str, 
 
 def plot_confusion(cm: np.ndarray, classes: str, path, title: str = "") -> None:
     """Row-normalised confusion matrix (rows: true class), the counts of errors written in."""
-    plt = _plt()
+    plt = pyplot()
     rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(9, 8))
     im = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
@@ -84,7 +71,7 @@ def plot_confusion(cm: np.ndarray, classes: str, path, title: str = "") -> None:
         if t != p:
             ax.text(p, t, str(cm[t, p]), ha="center", va="center", fontsize=5, color="crimson")
     fig.colorbar(im, ax=ax, fraction=0.046)
-    _save(fig, path)
+    save_figure(fig, path, bbox_inches="tight")
 
 
 def weight_mosaic(W: np.ndarray, cols: int) -> np.ndarray:
@@ -107,7 +94,7 @@ def plot_first_layer(W_init: np.ndarray, W_final: np.ndarray, path, max_units: i
     layout (red: positive, blue: negative). Trained units show strokes and blobs that the
     random initial ones lack.
     """
-    plt = _plt()
+    plt = pyplot()
     n = min(W_final.shape[1], max_units)
     cols = int(np.ceil(np.sqrt(n)))
     fig, axes = plt.subplots(1, 2, figsize=(12, 6))
@@ -115,4 +102,4 @@ def plot_first_layer(W_init: np.ndarray, W_final: np.ndarray, path, max_units: i
         ax.imshow(weight_mosaic(np.asarray(W)[:, :n], cols), cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set_title(f"first-layer weights, {name}", fontsize=10)
         ax.axis("off")
-    _save(fig, path)
+    save_figure(fig, path, bbox_inches="tight")

@@ -18,7 +18,7 @@ import numpy as np
 
 from ocr_cli.compress.codecs import PCA, Autoencoder, load_codec, mean_psnr
 from ocr_cli.errors import OcrError
-from ocr_cli.fileio import atomic_path, write_json
+from ocr_cli.fileio import pyplot, save_figure, write_json
 
 METHODS = ("autoencoder", "pca")
 DEFAULT_OUT = "runs/compress"
@@ -162,21 +162,6 @@ def format_table(rows: list[dict]) -> str:
 
 # --- figures (matplotlib imported only here) ---------------------------------------------
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> Path:
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    _plt().close(fig)
-    return Path(path)
-
 
 def pick_examples(y: np.ndarray, n_classes: int = 5, per_class: int = 2) -> list[list[int]]:
     """``n_classes`` lists of ``per_class`` validation indices, the classes spread evenly over
@@ -191,7 +176,7 @@ def plot_reconstructions(codec, data: CompressData, path, psnr_db: float | None 
     """One row per class (5): image, reconstruction, image, reconstruction (ink dark)."""
     from ocr_cli.charset import CLASSES
 
-    plt = _plt()
+    plt = pyplot()
     groups = pick_examples(data.y_val)
     per_row = max(len(g) for g in groups)
     fig, axes = plt.subplots(len(groups), 2 * per_row, figsize=(2.5 * per_row, 1.3 * len(groups)), squeeze=False)
@@ -210,11 +195,11 @@ def plot_reconstructions(codec, data: CompressData, path, psnr_db: float | None 
     if psnr_db is not None:
         title += f": {psnr_db:.2f} dB mean PSNR on validation"
     fig.suptitle(title, fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path, bbox_inches="tight")
 
 
 def plot_loss_curve(history: list[dict], path) -> Path:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     epochs = [h["epoch"] for h in history]
     ax.plot(epochs, [h["loss"] for h in history], label="train")
@@ -223,11 +208,11 @@ def plot_loss_curve(history: list[dict], path) -> Path:
     ax.set(xlabel="epoch", ylabel="total squared error per image", title="autoencoder training loss")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path, bbox_inches="tight")
 
 
 def plot_sweep(rows: list[dict], path, subtitle: str = "") -> Path:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     sizes = [r["code_size"] for r in rows]
     for key, style, label in (("pca", "-o", "PCA (SVD, no centring)"), ("pca_centered", "--s", "PCA (mean-centred)"),
@@ -240,4 +225,4 @@ def plot_sweep(rows: list[dict], path, subtitle: str = "") -> Path:
         ax.text(0.0, -0.22, subtitle, transform=ax.transAxes, fontsize=6, wrap=True)
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path, bbox_inches="tight")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ocr_cli.charset import CLASSES
-from ocr_cli.fileio import atomic_path
+from ocr_cli.fileio import pyplot, save_figure
 
 
 def sample_grid(X, y, labels=None, cols: int = 20, title: str | None = None, out=None, scale: float = 0.42):
@@ -16,11 +16,7 @@ def sample_grid(X, y, labels=None, cols: int = 20, title: str | None = None, out
     ``labels`` overrides the text under each sample (e.g. ``"A→4"`` for a confusion).
     Returns the figure's size in pixels.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     n = len(X)
     cols = max(1, min(cols, n))
     rows = max(1, -(-n // cols))
@@ -34,10 +30,8 @@ def sample_grid(X, y, labels=None, cols: int = 20, title: str | None = None, out
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout(pad=0.2, h_pad=0.1, w_pad=0.1)
-    with atomic_path(out, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
     size = fig.get_size_inches() * 100
-    plt.close(fig)
+    save_figure(fig, out, dpi=100)
     return int(size[0]), int(size[1])
 
 
