@@ -184,9 +184,11 @@ def _command_line(ctx, prefix: str) -> str:
 @click.option("--no-augment", is_flag=True, help="Train on the samples as they are.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Where dataset files live (default: $OCR_DATA_DIR or ./data).")
 @click.option("--threads", type=click.IntRange(1), default=None, help="torch CPU threads (default: torch's choice).")
+@click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="fc/cnn: train towards 1-S on the true class and S spread over all classes.")
 @click.pass_context
 def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, init_from, synthetic_n,
-          repeat_real, no_augment, data_dir, threads):
+          repeat_real, no_augment, data_dir, threads, label_smoothing):
     """Train a recognizer; write the model, its sidecar, curves and confusion matrix to --out.
 
     A fixed stratified 30% of every real source is held out (never trained on) and every
@@ -205,7 +207,8 @@ def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, o
     results = run_training(model_name, dataset, out or f"runs/{model_name}", lrs=lr, val=val, data_dir=data_dir,
                            synthetic_n=synthetic_n, repeat_real=repeat_real, init_from=init_from, epochs=epochs,
                            batch_size=batch_size, hidden=hidden_sizes, seed=seed, augment=not no_augment,
-                           threads=threads, command=_command_line(ctx, "ocr train"), log=click.echo)
+                           threads=threads, label_smoothing=label_smoothing,
+                           command=_command_line(ctx, "ocr train"), log=click.echo)
     for rate, r in results.items():
         where = f"lr {rate:g}: " if rate is not None else ""
         if r.model_path is None:

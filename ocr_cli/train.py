@@ -242,10 +242,12 @@ class NumpyStep:
 class TorchStep:
     """One optimiser step of a torch recognizer (``rec.net``): SGD with momentum or AdamW."""
 
-    def __init__(self, rec, lr: float, weight_decay: float = 0.0, optimizer: str = "sgd"):
+    def __init__(self, rec, lr: float, weight_decay: float = 0.0, optimizer: str = "sgd",
+                 label_smoothing: float = 0.0):
         import torch
 
         self.torch, self.net = torch, rec.net
+        self.label_smoothing = label_smoothing
         # fine-tuning may freeze parameters, or mark some with ``lr_scale`` to learn more slowly
         groups = {}
         for p in self.net.parameters():
@@ -271,7 +273,7 @@ class TorchStep:
             m.eval()
         logits = self.net(torch.from_numpy(X))
         target = torch.from_numpy(y)
-        loss = torch.nn.functional.cross_entropy(logits, target)
+        loss = torch.nn.functional.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
@@ -343,12 +345,14 @@ def _first_layer(rec):
 def train(model: str, mix: DataMix, out, epochs: int | None = None, lr: float | None = None,
           batch_size: int | None = None, hidden=None, seed: int = 0, init_from=None,
           augment: bool = True, threads: int | None = None, command: str | None = None,
-          progress: bool = True, log=print, rec=None) -> RunResult:
+          progress: bool = True, log=print, rec=None, label_smoothing: float = 0.0) -> RunResult:
     """Train one recognizer on ``mix``; write the model, its sidecar and the figures into ``out``.
 
     Returns a :class:`RunResult`. Ctrl-C stops after the current batch: the best model so far
     stays on disk and the figures are drawn from the epochs completed. ``rec`` trains that
     recognizer (e.g. one prepared by :mod:`ocr_cli.finetune`) instead of making one.
+    ``label_smoothing`` (torch models) trains towards 1 - s on the true class and s spread over
+    all classes instead of a one-hot target, which keeps the net from over-confident logits.
     """
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
@@ -361,6 +365,8 @@ def train(model: str, mix: DataMix, out, epochs: int | None = None, lr: float | 
     batch_size = batch_size or d["batch_size"]
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise OcrError("--epochs and --batch-size must be >= 1 and --lr > 0")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise OcrError("--label-smoothing must be in [0, 1)")
     out = Path(out)
     rec = rec if rec is not None else make_recognizer(model, hidden, seed, init_from)
     if rec.name != "mlp":
@@ -368,8 +374,10 @@ def train(model: str, mix: DataMix, out, epochs: int | None = None, lr: float | 
 
         if threads:
             torch.set_num_threads(threads)
-        step = TorchStep(rec, lr, d["weight_decay"], d["optimizer"])
+        step = TorchStep(rec, lr, d["weight_decay"], d["optimizer"], label_smoothing)
     else:
+        if label_smoothing:
+            raise OcrError("--label-smoothing is for the torch models (fc, cnn), not mlp")
         step = NumpyStep(rec, lr, d["weight_decay"])
     W_init = _first_layer(rec)
     rng = np.random.default_rng(seed)
@@ -382,7 +390,8 @@ def train(model: str, mix: DataMix, out, epochs: int | None = None, lr: float | 
             "init_from": str(init_from) if init_from else None, "init_from_model": started,
             "training": {"epochs": epochs, "optimizer": d["optimizer"], "lr": lr, "schedule": "warm-up 2%, cosine",
                          "momentum": MOMENTUM if d["optimizer"] == "sgd" else None,
-                         "weight_decay": d["weight_decay"], "batch_size": batch_size, "augment": augment}}
+                         "weight_decay": d["weight_decay"], "batch_size": batch_size, "augment": augment,
+                         "label_smoothing": label_smoothing}}
     history, best, model_path, interrupted = [], -1.0, None, False
     t0 = time.time()
     # BLAS threads: mini-batch matmuls are too small to share out, and on a busy machine

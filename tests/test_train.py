@@ -71,6 +71,29 @@ def test_fc_trains_too(toy, tmp_path):
     assert r.metrics["val_acc"] > 0.3
 
 
+def test_label_smoothing_softens_the_target_and_is_recorded(toy, tmp_path):
+    import torch
+
+    torch.manual_seed(0)
+    rec = get_recognizer_class("cnn")(CLASSES, channels=(8, 16, 32), hidden=64)
+    X, y = torch.from_numpy(toy[0][:32]), torch.from_numpy(toy[1][:32])
+    rec.net.train()
+    torch.manual_seed(1)  # the same dropout masks in this forward pass and in the step's
+    logits = rec.net(X).detach()
+    ce = torch.nn.functional.cross_entropy
+    torch.manual_seed(1)
+    loss, _ = tr.TorchStep(rec, 1e-3, optimizer="adamw", label_smoothing=0.1)(toy[0][:32], toy[1][:32])
+    assert loss == pytest.approx(32 * float(ce(logits, y, label_smoothing=0.1)), rel=1e-5)
+    assert abs(loss - 32 * float(ce(logits, y))) > 0.01  # not the one-hot loss
+    r = tr.train("cnn", toy_mix(toy), tmp_path, epochs=1, lr=3e-3, batch_size=16, threads=1, augment=False,
+                 progress=False, log=lambda s: None, rec=rec, label_smoothing=0.1)
+    assert json.loads(r.model_path.with_suffix(".json").read_text())["training"]["label_smoothing"] == 0.1
+    with pytest.raises(tr.OcrError, match="not mlp"):
+        tr.train("mlp", toy_mix(toy), tmp_path / "m", epochs=1, progress=False, log=lambda s: None, label_smoothing=0.1)
+    with pytest.raises(tr.OcrError, match="label-smoothing"):
+        tr.train("cnn", toy_mix(toy), tmp_path / "c", epochs=1, progress=False, log=lambda s: None, label_smoothing=1.0)
+
+
 def test_ctrl_c_keeps_the_best_model_so_far(toy, tmp_path, monkeypatch):
     calls = {"n": 0}
     real_augment = __import__("ocr_cli.augment", fromlist=["augment"]).augment
