@@ -255,6 +255,14 @@ def test_words_keep_letters_and_digits_apart():
     assert CLASSES[consistent_words(confident, CLASSES, words)[0][1]] == "B"
     assert CLASSES[consistent_words(p[1:2], CLASSES, [[0]])[0][0]] == "O"  # one character: no context
 
+    # a sure 0 among letters is still an O: the two are one shape, the word decides
+    letters = np.full((3, len(CLASSES)), 1e-4, np.float32)
+    for k, c in enumerate("T0P"):
+        letters[k, CLASSES.index(c)] = 0.9
+    letters[1, CLASSES.index("O")] = 0.03
+    best, conf = consistent_words(letters, CLASSES, [[0, 1, 2]])
+    assert "".join(CLASSES[i] for i in best) == "TOP" and conf[1] > 0.9
+
 
 def test_light_writing_on_a_dark_board_is_found():
     dark = 1.0 - render_page(TEXT, seed=12, lighting=0.3)  # chalk on a blackboard

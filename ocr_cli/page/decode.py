@@ -9,30 +9,38 @@ from __future__ import annotations
 import numpy as np
 
 
+# Handwritten, these are one shape: only the rest of the word can tell which is meant.
+SAME_SHAPE = {"O": "0", "0": "O", "I": "1", "1": "I"}
+
+
 def consistent_words(proba: np.ndarray, classes: str, words) -> tuple[np.ndarray, np.ndarray]:
     """Best class and its confidence per character, letters and digits kept apart within a word.
 
     Shapes like O/0, I/1, S/5, Z/2 and B/8 are ambiguous alone but rarely mixed within a
     word. For a word of two or more characters whose probability mass is mostly digits
-    (or mostly letters), a character read as the other kind takes the majority kind's best
-    class instead, when the recognizer gives that class at least a tenth of its top
-    probability; confident mixed readings (``4TH``, ``B2``) stay as they are. A character
-    of the word's kind is as sure as its probability among that kind (the ``O`` of ``TO``
-    is not doubtful just because it also looks like a ``0``).
+    (or mostly letters), a character read as the other kind becomes its twin of the word's
+    kind when the two are one shape (``SAME_SHAPE``: the recognizer's O-or-0 preference is
+    a dataset's style, not evidence), or else the word kind's best class when the recognizer
+    gives that at least a tenth of its top probability; confident mixed readings (``4TH``,
+    ``B2``) stay as they are. A character of the word's kind is as sure as its probability
+    among that kind (the ``O`` of ``TO`` is not doubtful just because it also looks like a ``0``).
     """
     best = proba.argmax(axis=1) if len(proba) else np.zeros(0, int)
     conf = proba[np.arange(len(best)), best] if len(proba) else np.zeros(0)
     is_digit = np.array([c.isdigit() for c in classes])
+    twin = np.array([classes.find(SAME_SHAPE.get(c, "?")) for c in classes])  # -1: none
     for word in words:
         if len(word) < 2:
             continue
         word = np.asarray(word)
         p = proba[word]
-        digits = p[:, is_digit].sum() > p[:, ~is_digit].sum()
-        allowed = np.where(is_digit == digits, p, -1.0)
-        alt = allowed.argmax(axis=1)
         rows = np.arange(len(word))
-        switch = (is_digit[best[word]] != digits) & (p[rows, alt] >= 0.1 * p[rows, best[word]])
+        digits = p[:, is_digit].sum() > p[:, ~is_digit].sum()
+        other_kind = is_digit[best[word]] != digits
+        shape_twin = other_kind & (twin[best[word]] >= 0)
+        allowed = np.where(is_digit == digits, p, -1.0)
+        alt = np.where(shape_twin, twin[best[word]], allowed.argmax(axis=1))
+        switch = shape_twin | (other_kind & (p[rows, alt] >= 0.1 * p[rows, best[word]]))
         best[word[switch]] = alt[switch]
         kind = is_digit[best[word]] == digits
         within = p[rows, best[word]] / np.maximum(p[:, is_digit == digits].sum(axis=1), 1e-9)
