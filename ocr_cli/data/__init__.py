@@ -9,6 +9,8 @@ concatenates them. A source name may carry its own path: ``"folder:my_chars,synt
 name                      what it reads
 ========================  =========================================================
 ``nist36``, ``nist26``    the course's ``.mat`` files (``{split}_data``/``{split}_labels``)
+``nist26oct``             ``nist26_valid_2016oct.mat``: other writers' letters, less the
+                          images ``nist26_valid.mat`` also holds
 ``emnist[-SPLIT]``        EMNIST raw IDX files (SPLIT: balanced (default), byclass,
                           bymerge, letters, digits, mnist); downloaded with torchvision
                           when missing and online
@@ -60,6 +62,7 @@ def _lazy(module, func):
 LOADERS = {
     "nist36": _lazy("ocr_cli.data.nist", "load_nist36"),
     "nist26": _lazy("ocr_cli.data.nist", "load_nist26"),
+    "nist26oct": _lazy("ocr_cli.data.nist", "load_nist26oct"),
     "mnist": _lazy("ocr_cli.data.idx", "load_mnist"),
     "mnist5k": _lazy("ocr_cli.data.idx", "load_mnist5k"),
     "folder": _lazy("ocr_cli.data.folder", "load_folder"),

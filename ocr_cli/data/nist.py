@@ -8,6 +8,12 @@ crops are centred but their glyphs vary in size (longer side 17–31 px; many ``
 written small like an ``o``), while page crops are always normalised to 26 px; a model
 trained or scored on the stored sizes learns or measures a geometry it never meets on a
 page. ``read_nist_mat(..., normalize=False)`` gives the images exactly as stored.
+
+``nist26oct`` is ``nist26_valid_2016oct.mat``, an earlier version of the course's letters
+file with other writers' samples. It holds only the ``valid`` split, which every split
+reads (the training mix makes its own held-out part). 26 of its images are pixel for pixel
+in ``nist26_valid.mat`` too; when that file is found beside it (or in the data folder) they
+are dropped, so the same letter is never trained on in one file and scored in the other.
 """
 from __future__ import annotations
 
@@ -62,3 +68,16 @@ def load_nist36(split, path, data_dir, n, seed):
 def load_nist26(split, path, data_dir, n, seed):
     """Letters only: the 26 one-hot columns are A–Z, which are also the first 26 of the 36 classes."""
     return read_nist_mat(find_mat("nist26", split, path, data_dir), split, 26)
+
+
+def load_nist26oct(split, path, data_dir, n, seed):
+    """The 2016oct letters file (see the module docstring), without the images ``nist26_valid.mat`` also has."""
+    f = find_mat("nist26", "valid_2016oct", path, data_dir)
+    X, y = read_nist_mat(f, "valid", 26, normalize=False)
+    for other in (f.parent / "nist26_valid.mat", Path(data_dir) / "nist26_valid.mat", Path(data_dir) / "nist" / "nist26_valid.mat"):
+        if other.is_file() and other.resolve() != f.resolve():
+            seen = {x.tobytes() for x in read_nist_mat(other, "valid", 26, normalize=False)[0]}
+            keep = np.array([x.tobytes() not in seen for x in X], bool)
+            X, y = X[keep], y[keep]
+            break
+    return (np.stack([normalize_glyph(x) for x in X]) if len(X) else X), y

@@ -1,0 +1,63 @@
+"""Crops of one handwritten word or form field each, with their text: ``NAME.jpg`` + ``NAME.txt``.
+
+``../shared/data/words`` holds 995 such crops cut from French forms (first and last names in
+block capitals); some also show the printed field label (``NOM :``, ``PRENOM :``), box lines
+and slivers of the neighbouring fields, which are not part of the text.
+
+:func:`word_files` lists a folder's crops and :func:`split_words` gives the fixed held-out
+part: the same fixed stratified 30% as every real source of ``ocr train``, with the crops'
+pixel sizes as strata (each form template cuts its fields at one size, so every template is
+held out in proportion), independent of any seed a run is given. The ``words`` source gives the labeled character crops of the
+*training* part only (for any split), so the held-out crops are never trained on, not even
+through their characters.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ocr_cli.errors import OcrError
+
+
+def word_files(path) -> list[tuple[Path, str]]:
+    """``(image, text)`` for every image in the folder ``path`` with a ``<stem>.txt`` beside it, sorted."""
+    from ocr_cli.data.folder import IMAGE_SUFFIXES
+
+    root = Path(path)
+    if not root.is_dir():
+        raise OcrError(f"{root}: not a directory")
+    pairs = [(f, f.with_suffix(".txt").read_text(errors="replace").strip()) for f in sorted(root.iterdir())
+             if f.suffix.lower() in IMAGE_SUFFIXES and f.with_suffix(".txt").is_file()]
+    if not pairs:
+        raise OcrError(f"{root}: no image with a <stem>.txt of its text beside it")
+    return pairs
+
+
+def heldout_words(images) -> np.ndarray:
+    """Boolean mask of the fixed, stratified held-out part of a list of word crops.
+
+    Strata are the crops' pixel sizes (one per form template), held out like the classes of
+    a character source (:func:`ocr_cli.train.heldout_mask`).
+    """
+    from PIL import Image
+
+    from ocr_cli.train import heldout_mask
+
+    sizes = []
+    for f in images:
+        with Image.open(f) as im:
+            sizes.append(im.size)
+    strata = {s: k for k, s in enumerate(sorted(set(sizes)))}
+    return heldout_mask(np.array([strata[s] for s in sizes], int))
+
+
+def split_words(path, part: str) -> list[tuple[Path, str]]:
+    """The ``"train"`` or ``"heldout"`` part (or ``"all"``) of the crops in ``path``."""
+    pairs = word_files(path)
+    if part == "all":
+        return pairs
+    if part not in ("train", "heldout"):
+        raise OcrError(f"unknown part {part!r}; choose train, heldout or all")
+    held = heldout_words([f for f, _ in pairs])
+    return [p for p, h in zip(pairs, held) if h == (part == "heldout")]
