@@ -86,11 +86,11 @@ def read_json(path) -> dict:
         raise OcrError(f"{path}: not valid JSON ({e})") from None
 
 
-def read_image(path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def read_image(path, max_pixels: int = MAX_PIXELS, page: int = 0) -> np.ndarray:
     """Read any common image file as a 2-D float32 grey array in [0, 1] (white = 1).
 
     Applies the EXIF orientation (phone photos), flattens alpha onto white and scales
-    8- and 16-bit data alike.
+    8- and 16-bit data alike. ``page`` picks a page of a multi-page TIFF (0 = the first).
     """
     from PIL import Image, ImageOps
 
@@ -102,6 +102,8 @@ def read_image(path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     Image.MAX_IMAGE_PIXELS = None  # we apply our own, clearer limit below
     try:
         with Image.open(path) as im:
+            if page:
+                im.seek(page)
             w, h = im.size
             if w * h > max_pixels:
                 raise OcrError(f"{path}: image is {w}×{h}, larger than the {max_pixels // 1_000_000} megapixel limit")
@@ -125,9 +127,87 @@ def read_image(path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         raise
     except Image.UnidentifiedImageError:
         raise OcrError(f"{path}: not an image file (or a format we cannot read)") from None
+    except EOFError:
+        raise OcrError(f"{path}: has no page {page + 1}") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise OcrError(f"{path}: cannot read image ({e})") from None
     if a.ndim != 2 or min(a.shape) < 1:
         raise OcrError(f"{path}: image has no pixels")
     a = a.astype(np.float32, copy=False)
     return np.clip(a, 0.0, 1.0, out=a)
+
+
+PDF_DPI = 200  # handwriting strokes stay several pixels wide; an A4 page is 1654×2339 px
+PDF_MAX_SIDE = 6000  # a page declared huge is rendered smaller rather than exhausting memory
+
+
+def is_pdf(path) -> bool:
+    """Whether a file starts like a PDF (by content, not name: stdin has no name)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(1024).lstrip().startswith(b"%PDF-")
+    except OSError:
+        return False
+
+
+def count_pages(path) -> int:
+    """How many pages an input holds: a PDF's pages, a TIFF's pages, 1 for any other image.
+
+    Other multi-frame formats (animated GIF, the preview frame of an MPO phone photo) are
+    one page: only TIFF frames are pages.
+    """
+    from PIL import Image
+
+    path = Path(path)
+    if not path.is_file():
+        raise OcrError(f"{path}: {'not a file' if path.exists() else 'no such file'}")
+    if is_pdf(path):
+        with _open_pdf(path) as pdf:
+            return len(pdf)
+    try:
+        with Image.open(path) as im:
+            return getattr(im, "n_frames", 1) if im.format == "TIFF" else 1
+    except Image.UnidentifiedImageError:
+        raise OcrError(f"{path}: not an image file (or a format we cannot read)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise OcrError(f"{path}: cannot read image ({e})") from None
+
+
+def read_image_page(path, index: int = 0, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Page ``index`` (0-based) of a PDF or multi-page TIFF, or the image itself, as :func:`read_image` gives it.
+
+    PDF pages are rendered at :data:`PDF_DPI` (less if that would pass ``max_pixels`` or
+    :data:`PDF_MAX_SIDE`) on white.
+    """
+    if not is_pdf(path):
+        return read_image(path, max_pixels, page=index)
+    import pypdfium2
+
+    with _open_pdf(path) as pdf:
+        if not 0 <= index < len(pdf):
+            raise OcrError(f"{path}: has no page {index + 1}")
+        try:
+            page = pdf[index]
+            w, h = page.get_size()  # PDF points, 1/72 inch
+            scale = min(PDF_DPI / 72, PDF_MAX_SIDE / max(w, h, 1), (max_pixels / max(w * h, 1)) ** 0.5)
+            a = page.render(scale=scale, grayscale=True).to_numpy()
+        except pypdfium2.PdfiumError as e:
+            raise OcrError(f"{path}: cannot render page {index + 1} ({e})") from None
+    a = a.reshape(a.shape[0], a.shape[1], -1)[..., 0].astype(np.float32) / np.float32(255.0)
+    if min(a.shape) < 1:
+        raise OcrError(f"{path}: page {index + 1} has no pixels")
+    return a
+
+
+@contextlib.contextmanager
+def _open_pdf(path):
+    import pypdfium2
+
+    try:
+        pdf = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError as e:
+        raise OcrError(f"{path}: cannot read PDF ({e})") from None
+    try:
+        yield pdf
+    finally:
+        pdf.close()

@@ -7,7 +7,9 @@ character accuracy : 1 − edit distance / length over A–Z0–9 only (spaces, 
 CER : character error rate over the text with spaces (each run of whitespace = one space).
 word accuracy : 1 − word-level edit distance / number of true words.
 lines : lines found vs lines expected.
-Totals pool the edit distances and lengths of all pages (long pages weigh more).
+Totals pool the edit distances and lengths of all pages (long pages weigh more); a page
+whose ground truth is empty has no rates and is left out of them. Edit distances are
+rapidfuzz's Levenshtein (C++; the pure-Python loop took 6.6 s on a 3,000-character page).
 """
 from __future__ import annotations
 
@@ -15,18 +17,14 @@ import re
 import time
 from pathlib import Path
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
+from ocr_cli.inputs import IMAGE_SUFFIXES, folder_files
 
 
 def edit_distance(a, b) -> int:
-    """Levenshtein distance between two sequences (strings or lists of words)."""
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
+    """Levenshtein distance between two sequences (strings or lists of words), by rapidfuzz."""
+    from rapidfuzz.distance import Levenshtein
+
+    return Levenshtein.distance(a, b)
 
 
 def alnum(text: str) -> str:
@@ -50,49 +48,84 @@ def score_text(predicted: str, truth: str) -> dict:
 
 
 def rates(c: dict) -> dict:
+    """Accuracies from counts; ``None`` where the truth has nothing to measure against."""
     return {
-        "char_accuracy": 1 - c["char_errors"] / max(c["chars"], 1),
-        "cer": c["cer_errors"] / max(c["cer_chars"], 1),
-        "word_accuracy": max(0.0, 1 - c["word_errors"] / max(c["words"], 1)),
+        "char_accuracy": 1 - c["char_errors"] / c["chars"] if c["chars"] else None,
+        "cer": c["cer_errors"] / c["cer_chars"] if c["cer_chars"] else None,
+        "word_accuracy": max(0.0, 1 - c["word_errors"] / c["words"]) if c["words"] else None,
     }
 
 
-def evaluate_dir(directory, recognizer) -> dict:
+def _score_page(task):
+    """Read and score one page in a worker: the page's report entry, or ``{"error": ...}``."""
+    from ocr_cli.batch import worker_recognizer
+    from ocr_cli.errors import OcrError
+    from ocr_cli.fileio import read_image
+    from ocr_cli.page.pipeline import read_page
+
+    name, image, truth = task
+    start = time.perf_counter()
+    try:
+        page = read_page(read_image(image), worker_recognizer())
+    except OcrError as e:
+        return {"image": name, "error": str(e)}
+    except (OSError, ValueError, MemoryError) as e:
+        return {"image": name, "error": f"{image}: {type(e).__name__}: {e}"}
+    seconds = time.perf_counter() - start
+    counts = score_text(page.text, truth)
+    return {"image": name, "text": page.text, "truth": truth.strip(), "empty_truth": not alnum(truth), **counts,
+            **rates(counts), "seconds": seconds}
+
+
+def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | None = 1, progress: bool = False) -> dict:
     """Read every image in ``directory`` that has a ``<stem>.txt`` beside it and score it.
 
-    Returns ``{"pages": [...], "skipped": [...], "total": {...}}``; each page holds its
-    predicted and true text, the counts of :func:`score_text`, the rates and the seconds.
+    Returns ``{"pages": [...], "skipped": [...], "errors": [...], "total": {...}}``: each page
+    holds its predicted and true text, the counts of :func:`score_text`, the rates and the
+    seconds; ``skipped`` lists images without a ground truth, ``errors`` the ``PATH: why`` of
+    unreadable images and ground truths. A page whose truth is empty (no A-Z0-9) is marked
+    ``empty_truth`` with no rates and stays out of the totals. ``recursive`` descends into
+    sub-folders; ``jobs`` pages are read at once (:func:`~ocr_cli.batch.ordered_map`).
     """
+    from ocr_cli.batch import ordered_map, use_recognizer
     from ocr_cli.errors import OcrError
-    from ocr_cli.page.pipeline import read_page
 
     directory = Path(directory)
     if not directory.is_dir():
         raise OcrError(f"{directory}: not a directory")
-    images = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    pages, skipped = [], []
+    images = folder_files(directory, recursive, IMAGE_SUFFIXES)
+    tasks, skipped, errors = [], [], []
     for image in images:
+        name = image.relative_to(directory).as_posix()
         truth_file = image.with_suffix(".txt")
         if not truth_file.is_file():
-            skipped.append(image.name)
+            skipped.append(name)
             continue
-        truth = truth_file.read_text(errors="replace")
-        start = time.perf_counter()
-        page = read_page(image, recognizer)
-        seconds = time.perf_counter() - start
-        counts = score_text(page.text, truth)
-        pages.append({"image": image.name, "text": page.text, "truth": truth.strip(), **counts,
-                      **rates(counts), "seconds": seconds})
+        try:
+            truth = truth_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            errors.append(f"{truth_file}: cannot read the ground truth ({e})")
+            continue
+        tasks.append((name, image, truth))
     if not images:
-        raise OcrError(f"{directory}: no images found")
-    if not pages:
+        raise OcrError(f"{directory}: no images found" + ("" if recursive else " (use --recursive to read sub-folders)"))
+    if not tasks and not errors:
         raise OcrError(f"{directory}: none of its {len(images)} images has a <stem>.txt ground truth beside it")
+    start = time.perf_counter()
+    pages = []
+    for r in ordered_map(_score_page, tasks, jobs, use_recognizer, (recognizer,), progress):
+        if "error" in r:
+            errors.append(r["error"])
+        else:
+            pages.append(r)
     keys = ["char_errors", "chars", "cer_errors", "cer_chars", "word_errors", "words",
             "lines_found", "lines_expected", "seconds"]
-    total = {k: sum(p[k] for p in pages) for k in keys}
+    scored = [p for p in pages if not p["empty_truth"]]
+    total = {k: sum(p[k] for p in scored) for k in keys}
     total.update(rates(total))
-    total["pages"] = len(pages)
-    return {"pages": pages, "skipped": skipped, "total": total}
+    total["pages"] = len(scored)
+    total["wall_seconds"] = time.perf_counter() - start
+    return {"pages": pages, "skipped": skipped, "errors": errors, "total": total}
 
 
 def format_table(report: dict) -> str:
@@ -102,11 +135,14 @@ def format_table(report: dict) -> str:
 
     def row(name, r):
         lines = f"{r['lines_found']}/{r['lines_expected']}"
-        return (f"{name:<24} {100 * r['char_accuracy']:7.1f}% {100 * r['cer']:5.1f}% "
-                f"{100 * r['word_accuracy']:7.1f}% {lines:>7} {r['seconds']:7.2f}")
+        if r.get("empty_truth"):
+            return f"{name:<24} {'empty ground truth (not scored)':>32} {r['seconds']:7.2f}"
+        pct = ["   -  " if r[k] is None else f"{100 * r[k]:{w}.1f}%" for k, w in
+               (("char_accuracy", 7), ("cer", 5), ("word_accuracy", 7))]
+        return f"{name:<24} {pct[0]} {pct[1]} {pct[2]} {lines:>7} {r['seconds']:7.2f}"
 
-    rows += [row(p["image"][:24], p) for p in report["pages"]]
-    if report["pages"]:
+    rows += [row(p["image"][-24:], p) for p in report["pages"]]
+    if report["total"]["pages"]:
         rows += ["-" * len(head), row("total", report["total"])]
     rows += [f"skipped (no .txt): {name}" for name in report["skipped"]]
     return "\n".join(rows)

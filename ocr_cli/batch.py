@@ -1,0 +1,285 @@
+"""Many pages at once: worker processes, results in input order, a progress bar on a terminal.
+
+:func:`ordered_map` is the one place that owns ``--jobs``: it applies a function to a list of
+items in N processes and yields the results in the items' order, each as soon as it and all
+before it are done. :func:`read_documents` uses it to read every page of every input.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ocr_cli.errors import OcrError
+from ocr_cli.inputs import Input, PageTask, page_tasks, rename
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _worker_start(initializer, initargs):
+    """In each worker: Ctrl-C is the parent's to handle, and one BLAS thread (N workers, N cores)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    if initializer:
+        initializer(*initargs)
+
+
+def ordered_map(fn, items, jobs: int | None = None, initializer=None, initargs=(), progress: bool = False,
+                unit: str = "page"):
+    """Yield ``fn(item)`` for every item, in order, computed in ``jobs`` processes.
+
+    ``jobs`` None means one per core; with one job (or one item) everything runs in this
+    process. ``fn`` and ``initializer`` must be module-level functions; ``initializer(*initargs)``
+    runs once per process (here too when ``jobs`` is 1). ``fn`` should return its failures
+    rather than raise: an exception ends the iteration. At most ``4 * jobs`` items are in
+    flight, so memory stays bounded for any number of items. ``progress`` draws a tqdm bar
+    on stderr.
+    """
+    from tqdm import tqdm
+
+    items = list(items)
+    jobs = max(1, min(jobs or available_cores(), len(items)))
+    bar = tqdm(total=len(items), unit=unit, disable=not progress or len(items) < 2, file=sys.stderr,
+               dynamic_ncols=True, leave=False)
+    try:
+        if jobs == 1:
+            if initializer:
+                initializer(*initargs)
+            for item in items:
+                result = fn(item)
+                bar.update()
+                yield result
+            return
+        # fork shares the parent's loaded model and imports; elsewhere each worker starts afresh
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
+                                 initializer=_worker_start, initargs=(initializer, initargs)) as pool:
+            pending, ahead = [], iter(items)
+            try:
+                for item in ahead:
+                    pending.append(pool.submit(fn, item))
+                    if len(pending) >= 4 * jobs:
+                        break
+                while pending:
+                    result = pending.pop(0).result()
+                    for item in ahead:
+                        pending.append(pool.submit(fn, item))
+                        break
+                    bar.update()
+                    yield result
+            finally:
+                for f in pending:
+                    f.cancel()
+    finally:
+        bar.close()
+
+
+def say(message: str) -> None:
+    """Print a line on stderr without tearing a progress bar."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stderr)
+
+
+@dataclass
+class Document:
+    """The pages read from one input, in order, and what failed (``PATH: why`` messages)."""
+
+    input: Input
+    pages: list = field(default_factory=list)  # (page number from 1, Page)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+_recognizer = None  # the model a worker reads with, set once per process by use_recognizer
+
+
+def use_recognizer(recognizer) -> None:
+    """An :func:`ordered_map` initializer: the recognizer that :func:`worker_recognizer` returns."""
+    global _recognizer
+    _recognizer = recognizer
+
+
+def worker_recognizer():
+    return _recognizer
+
+
+def _read_task(task: tuple[PageTask, str | None]):
+    """Read one page in a worker: ``(number, Page or None, error or None, seconds)``."""
+    from ocr_cli.fileio import read_image_page
+    from ocr_cli.page import read_page
+
+    t, overlay = task
+    start = time.perf_counter()
+    where = f"{t.name}: page {t.index + 1}: " if t.pages > 1 else f"{t.name}: "
+    try:
+        image = read_image_page(t.path, t.index)
+        page = read_page(image, _recognizer)
+        page.source = t.name
+        if overlay:
+            page.draw(image, overlay)
+        return t.index + 1, page, None, time.perf_counter() - start
+    except OcrError as e:
+        message = rename(str(e), t)
+        return t.index + 1, None, message if message.startswith(t.name) else where + message, 0.0
+    except (OSError, ValueError, MemoryError) as e:
+        return t.index + 1, None, f"{where}{type(e).__name__}: {e}", 0.0
+
+
+def read_documents(inputs: list[Input], recognizer, jobs: int | None = None, progress: bool = False,
+                   overlays: dict | None = None, planned=None):
+    """Read every page of every input with ``recognizer``; yield one :class:`Document` per input, in order.
+
+    Inputs whose pages cannot be counted (missing, not an image, a broken PDF) come back with
+    an error and no pages. ``overlays`` maps ``(input number, page index)`` to the path of a
+    ``--boxes`` image to draw. ``planned`` is :func:`~ocr_cli.inputs.page_tasks` ``(inputs)``
+    if the caller has it already.
+    """
+    tasks, errors = planned or page_tasks(inputs)
+    docs = [Document(inp) for inp in inputs]
+    for k, message in errors:
+        docs[k].errors.append(message)
+    overlays = overlays or {}
+    results = ordered_map(_read_task, [(t, overlays.get((t.input, t.index))) for t in tasks], jobs,
+                          use_recognizer, (recognizer,), progress)
+    ready = 0  # documents before this one have been yielded
+    try:
+        for t in tasks:
+            while ready < t.input:
+                yield docs[ready]
+                ready += 1
+            number, page, error, seconds = next(results)
+            doc = docs[t.input]
+            doc.seconds += seconds
+            if page is not None:
+                doc.pages.append((number, page))
+            else:
+                doc.errors.append(error)
+    except BrokenProcessPool as e:
+        raise OcrError(f"a worker process died ({e}); try --jobs 1") from None
+    finally:
+        results.close()
+    yield from docs[ready:]
+
+
+def overlay_paths(boxes, inputs: list[Input], tasks: list[PageTask]) -> dict:
+    """Where ``--boxes BOXES`` draws each page: BOXES itself for a single page, else
+    ``BOXES_<stem>[_p<page>].png``; never an input's path, never the same name twice.
+
+    Returns ``{(input number, page index): path}``. Raises :class:`OcrError` if BOXES itself
+    is one of the inputs.
+    """
+    boxes = Path(boxes)
+    taken = {_key(i.path) for i in inputs}
+    if _key(boxes) in taken:
+        raise OcrError(f"--boxes {boxes}: that is one of the inputs; choose another name")
+    out = {}
+    for t in tasks:
+        if len(tasks) == 1:
+            path = boxes
+        else:
+            page = f"_p{t.index + 1}" if t.pages > 1 else ""
+            path = boxes.with_name(f"{boxes.stem}_{_stem(t.name)}{page}.png")
+        out[(t.input, t.index)] = unique_path(path, taken)
+    return out
+
+
+def _stem(name: str) -> str:
+    return "stdin" if name == "-" else Path(name).stem
+
+
+def output_paths(directory, inputs: list[Input], extension: str) -> list[Path]:
+    """``DIR/<stem><extension>`` for each input (``stdin`` for ``-``), made unique
+    (``<stem>_2``, ...) among themselves and never an input's own path."""
+    directory = Path(directory)
+    taken = {_key(i.path) for i in inputs}
+    return [unique_path(directory / f"{_stem(i.name)}{extension}", taken) for i in inputs]
+
+
+def unique_path(path: Path, taken: set) -> Path:
+    """``path``, or ``<stem>_2<suffix>``, ``_3``, ... if taken; the chosen one is added to ``taken``."""
+    candidate, n = path, 1
+    while _key(candidate) in taken:
+        n += 1
+        candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
+    taken.add(_key(candidate))
+    return candidate
+
+
+def _key(path: Path) -> str:
+    """Paths compared as the file system would: resolved, and case-folded (macOS and Windows ignore case)."""
+    return str(Path(path).resolve()).casefold()
+
+
+def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recursive: bool = False,
+            jobs: int | None = None, progress: bool = False, boxes=None, stdout=None) -> int:
+    """``ocr extract``: read every page of every input and write it in ``fmt``.
+
+    Without ``out_dir`` one document in ``fmt`` goes to ``stdout``, page by page in input
+    order; with it, each input becomes ``out_dir/<stem>.<ext>``, written atomically once its
+    pages are read. Each input or page that fails prints ``error: PATH: why`` and the rest go
+    on. Returns the exit status: 1 if anything failed, else 0. Raises :class:`OcrError` for
+    a request that cannot start (ALTO of several inputs on stdout, ``--boxes`` over an input).
+    """
+    import tempfile
+
+    from ocr_cli.fileio import write_text
+    from ocr_cli.formats import WRITERS
+    from ocr_cli.inputs import expand_inputs
+
+    stdout = stdout or sys.stdout
+    writer_class = WRITERS[fmt]
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise OcrError(f"-o {out_dir}: exists and is not a folder")
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="ocr-stdin-") as tmp:
+        inputs, errors = expand_inputs(args, recursive, tmp)
+        if fmt == "alto" and out_dir is None and len(inputs) > 1:
+            raise OcrError("an ALTO file describes one source image or document: "
+                           f"use -o DIR to write one per input ({len(inputs)} inputs)")
+        for message in errors:
+            say(f"error: {message}")
+            failed = True
+        tasks, count_errors = planned = page_tasks(inputs)
+        overlays = overlay_paths(boxes, inputs, tasks) if boxes else {}
+        targets = output_paths(out_dir, inputs, writer_class.extension) if out_dir is not None else None
+
+        def new_writer(n_pages, source=None):
+            kw = {"source": source} if writer_class is WRITERS["alto"] else {}
+            return writer_class(model, n_pages=n_pages, headers=targets is None and len(tasks) > 1, **kw)
+
+        pages_of = {t.input: t.pages for t in tasks}
+        stream = None
+        if targets is None and tasks:
+            stream = new_writer(len(tasks), inputs[0].name if len(inputs) == 1 else None)
+            stdout.write(stream.begin())
+        all_errors = []
+        for k, doc in enumerate(read_documents(inputs, recognizer, jobs, progress, overlays, planned)):
+            for message in doc.errors:
+                say(f"error: {message}")
+            failed |= bool(doc.errors)
+            of = pages_of.get(k, 0)
+            if stream is not None:
+                stdout.write("".join(stream.page(page, n, of) for n, page in doc.pages))
+                stdout.flush()
+                all_errors += doc.errors
+            elif doc.pages:
+                w = new_writer(len(doc.pages), doc.input.name)
+                write_text(targets[k], w.begin() + "".join(w.page(p, n, of) for n, p in doc.pages) + w.end(doc.errors))
+        if stream is not None:
+            stdout.write(stream.end(errors + all_errors))
+            stdout.flush()
+    return 1 if failed else 0
