@@ -5,7 +5,7 @@ one shape per character). *Typical* writers are drawn like the training data's; 
 ones have their slant, pen, aspect and shake pushed to the edges of that range or past them,
 the case adaptation is for. Per writer: render an adaptation page (alphabet sheet + pangram)
 and a test page with other text, read the test page with the base model, run
-:func:`ocr_cli.adapt.adapt` on the adaptation page, read the test page again. Forgetting is
+:func:`ocr_cli.training.adapt.adapt` on the adaptation page, read the test page again. Forgetting is
 checked on the fixed synthetic held-out set (random writers) and, when present, the nist26
 held-out part.
 
@@ -22,13 +22,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ocr_cli.adapt import adapt
 from ocr_cli.data.synthetic import sample_style
 from ocr_cli.page import read_page
 from ocr_cli.page.evaluate import alnum, rates, score_text
-from ocr_cli.page.samples import render_page
+from ocr_cli.data.synthetic_pages import render_page
 from ocr_cli.recognizers import load_recognizer
-from ocr_cli.train import evaluate, load_source
+from ocr_cli.data.mix import load_source
+from ocr_cli.training import TrainConfig, evaluate
+from ocr_cli.training.adapt import adapt
 
 REPO = Path(__file__).resolve().parents[1]
 NIST = REPO.parent / "shared" / "data" / "nist" / "nist26_valid.mat"
@@ -75,8 +76,8 @@ def main():
             test_page = render_page(TEST_TEXT, seed=10 * k + 2, style=style)
             before = read_score(base, test_page, TEST_TEXT)
             t0 = time.time()
-            r = adapt(base, [(adapt_page, "\n".join(ADAPT_TEXT))], a.out / f"{kind}_{k}", synthetic_n=a.synthetic,
-                      epochs=a.epochs, seed=k, progress=False, log=lambda *x: None, source=str(a.model))
+            cfg = TrainConfig(out=a.out / f"{kind}_{k}", epochs=a.epochs, seed=k, progress=False, init_from=str(a.model))
+            r = adapt(base, [(adapt_page, "\n".join(ADAPT_TEXT))], cfg, synthetic_n=a.synthetic, log=lambda *x: None)
             adapted = load_recognizer(r.model_path)
             after = read_score(adapted, test_page, TEST_TEXT)
             forget = {n: evaluate(adapted, *v)["acc"] for n, v in held.items()}

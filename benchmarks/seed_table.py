@@ -53,27 +53,35 @@ def data_present(dataset: str, data_dir: Path) -> bool:
     return False
 
 
+def _config(model: str, dataset: str, out: Path, epochs, threads: int):
+    """The seed's setting: the model's defaults, no augmentation, quiet."""
+    from ocr_cli.training import TrainConfig
+
+    return TrainConfig(model=model, out=out / f"{model}_{dataset}", epochs=epochs, augment=False, threads=threads,
+                       progress=False, command=f"benchmarks/seed_table.py ({model} {dataset})")
+
+
 def run_row(model: str, dataset: str, data_dir: Path, epochs: int | None, threads: int, out: Path, n=None) -> dict:
     """Train ``model`` on ``dataset``'s train split; return the last epoch's test accuracy."""
     from ocr_cli.data import load_dataset
-    from ocr_cli.train import DataMix, Source, train
+    from ocr_cli.data.mix import DataMix, Source
+    from ocr_cli.training import train
 
     X, y, _ = load_dataset(dataset, "train", data_dir=data_dir, n=n)
     Xt, yt, _ = load_dataset(dataset, "test", data_dir=data_dir, n=n)
     source = Source(dataset, (X, y), (Xt, yt))
     t0 = time.time()
-    r = train(model, DataMix([source], [source]), out / f"{model}_{dataset}", epochs=epochs, augment=False,
-              threads=threads, progress=False, log=lambda s: None, command=f"benchmarks/seed_table.py ({model} {dataset})")
+    r = train(_config(model, dataset, out, epochs, threads), DataMix([source], [source]), log=lambda s: None)
     return {"acc": r.history[-1]["val_acc"], "n_train": len(y), "n_test": len(yt), "seconds": time.time() - t0}
 
 
 def run_heldout_row(model: str, dataset: str, data_dir: Path, epochs, threads: int, out: Path) -> dict:
-    from ocr_cli.train import DataMix, train
+    from ocr_cli.data.mix import DataMix
+    from ocr_cli.training import train
 
     mix = DataMix.load(dataset, data_dir=data_dir)
     t0 = time.time()
-    r = train(model, mix, out / f"{model}_{dataset}", epochs=epochs, augment=False, threads=threads,
-              progress=False, log=lambda s: None, command=f"benchmarks/seed_table.py ({model} {dataset})")
+    r = train(_config(model, dataset, out, epochs, threads), mix, log=lambda s: None)
     s = mix.sources[0]
     return {"acc": r.history[-1]["val_acc"], "n_train": len(s.train[1]), "n_test": len(s.heldout[1]),
             "seconds": time.time() - t0}
@@ -110,7 +118,7 @@ def format_row(r: dict) -> str:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--epochs", type=int, default=None, help="default: the model's default in ocr_cli.train")
+    ap.add_argument("--epochs", type=int, default=None, help="default: the model's own (its recognizer class's defaults)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("runs/seed_table"))
     args = ap.parse_args()

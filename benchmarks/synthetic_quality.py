@@ -22,7 +22,7 @@ import torch
 from ocr_cli.charset import CLASSES
 from ocr_cli.data import load_dataset
 from ocr_cli.data.synthetic import generate
-from ocr_cli.augment import augment as augment_batch
+from ocr_cli.data.augment import augment as augment_batch
 from ocr_cli.data.nist import read_nist_mat
 from ocr_cli.recognizers.torch_nets import CNNRecognizer
 

@@ -1,4 +1,4 @@
-"""Writer adaptation: labeled crops from a page with known text, line matching, ``ocr adapt``."""
+"""Writer adaptation: fine-tuning on a page's labeled crops mixed with original data, ``ocr adapt``."""
 import json
 
 import numpy as np
@@ -9,12 +9,14 @@ torch = pytest.importorskip("torch")
 from click.testing import CliRunner  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ocr_cli.adapt import adapt, match_lines, page_samples, truth_lines  # noqa: E402
 from ocr_cli.charset import CLASSES  # noqa: E402
 from ocr_cli.cli import cli  # noqa: E402
+from ocr_cli.data.synthetic_pages import render_page  # noqa: E402
 from ocr_cli.errors import OcrError  # noqa: E402
-from ocr_cli.page.samples import render_page  # noqa: E402
+from ocr_cli.page.labels import page_samples  # noqa: E402
 from ocr_cli.recognizers import get_recognizer_class, load_recognizer  # noqa: E402
+from ocr_cli.training import TrainConfig, evaluate  # noqa: E402
+from ocr_cli.training.adapt import adapt  # noqa: E402
 
 LINES = ["ABC DEF", "XYZ 42"]
 
@@ -27,30 +29,6 @@ def one_thread():
 @pytest.fixture(scope="module")
 def page():
     return render_page(LINES, seed=3, char_h=32)
-
-
-def test_truth_lines_keep_readable_characters_only():
-    assert truth_lines("Hello, World!\n\n  42 \n") == ["HELLOWORLD", "42"]
-
-
-def test_match_lines_survives_an_extra_and_a_missing_line():
-    assert match_lines([3, 5, 4], [3, 5, 4]) == [(0, 0), (1, 1), (2, 2)]
-    assert match_lines([1, 3, 5, 4], [3, 5, 4]) == [(1, 0), (2, 1), (3, 2)]  # a smudge line first
-    assert match_lines([3, 4], [3, 5, 4]) == [(0, 0), (1, 2)]  # the middle line was not found
-    assert match_lines([3, 6, 4], [3, 5, 4]) == [(0, 0), (2, 2)]  # a letter split in two: line skipped
-
-
-def test_page_samples_are_labeled_in_reading_order(page):
-    X, y, report = page_samples(page, "\n".join(LINES))
-    assert report["lines_used"] == 2 and report["skipped"] == []
-    assert "".join(CLASSES[i] for i in y) == "ABCDEFXYZ42"
-    assert X.shape == (11, 32, 32) and X.max() > 0.5  # canonical samples, ink = 1
-
-
-def test_a_line_that_does_not_match_is_skipped(page):
-    X, y, report = page_samples(page, "ABC DEFG\nXYZ 42")
-    assert report["skipped"] == ["ABCDEFG"]
-    assert "".join(CLASSES[i] for i in y) == "XYZ42" and len(X) == 5
 
 
 def tiny_folder(root):
@@ -69,12 +47,10 @@ def tiny_folder(root):
 
 @pytest.mark.slow
 def test_adapt_fits_the_writer_and_records_the_pages(tmp_path, page):
-    from ocr_cli.train import DEFAULTS, evaluate
-
     torch.manual_seed(0)
     start = get_recognizer_class("cnn")(CLASSES)
-    res = adapt(start, [(page, "\n".join(LINES))], tmp_path / "me", original=tiny_folder(tmp_path / "orig"),
-                epochs=3, lr=DEFAULTS["cnn"]["lr"], progress=False, log=lambda *a: None)
+    cfg = TrainConfig(out=tmp_path / "me", epochs=3, lr=start.defaults.lr, progress=False)
+    res = adapt(start, [(page, "\n".join(LINES))], cfg, original=tiny_folder(tmp_path / "orig"), log=lambda *a: None)
     meta = json.loads(res.model_path.with_suffix(".json").read_text())
     assert meta["adapt"]["writer_samples"] == 11 and meta["adapt"]["pages"][0]["lines_used"] == 2
     assert meta["adapt"]["writer_repeat"] == 20  # 216 original training images (6 of 8 per class) / 11 crops, rounded up
@@ -87,7 +63,7 @@ def test_adapt_fits_the_writer_and_records_the_pages(tmp_path, page):
 def test_adapt_with_nothing_usable_is_an_error(page):
     start = get_recognizer_class("cnn")(CLASSES)
     with pytest.raises(OcrError, match="no line"):
-        adapt(start, [(page, "A\nB\nC")], "unused", progress=False, log=lambda *a: None)
+        adapt(start, [(page, "A\nB\nC")], TrainConfig(out="unused", progress=False), log=lambda *a: None)
 
 
 def test_cli_adapt_errors_are_one_line(tmp_path, page):

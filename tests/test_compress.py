@@ -122,7 +122,7 @@ def test_reconstruction_figure_picks_five_classes_two_images_each():
 @pytest.fixture
 def small_synthetic(monkeypatch):
     """Keep the synthetic held-out set tiny so the command tests stay fast."""
-    monkeypatch.setattr("ocr_cli.train.SYNTHETIC_HELDOUT", 30)
+    monkeypatch.setattr("ocr_cli.data.mix.SYNTHETIC_HELDOUT", 30)
 
 
 def test_compress_commands_on_synthetic_data(tmp_path, small_synthetic):

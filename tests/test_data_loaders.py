@@ -190,7 +190,7 @@ def test_combined_sources_and_errors(tmp_path):
 def test_pages_loader_labels_crops_of_a_page_with_known_text(tmp_path):
     from PIL import Image
 
-    from ocr_cli.page.samples import render_page
+    from ocr_cli.data.synthetic_pages import render_page
 
     grey = render_page(["F7A", "B2"], seed=3, char_h=40)
     Image.fromarray(np.uint8(np.clip(grey, 0, 1) * 255)).save(tmp_path / "p.png")

@@ -11,9 +11,11 @@ from click.testing import CliRunner  # noqa: E402
 from ocr_cli.charset import CLASSES, LETTERS  # noqa: E402
 from ocr_cli.cli import cli  # noqa: E402
 from ocr_cli.errors import OcrError  # noqa: E402
-from ocr_cli.finetune import finetune, freeze, start_from, transfer  # noqa: E402
+from ocr_cli.data.mix import DataMix, Source  # noqa: E402
 from ocr_cli.recognizers import get_recognizer_class, load_recognizer  # noqa: E402
-from ocr_cli.train import DEFAULTS, DataMix, Source  # noqa: E402
+from ocr_cli.training import TrainConfig  # noqa: E402
+from ocr_cli.training.finetune import finetune, freeze, start_from, transfer  # noqa: E402
+from ocr_cli.training.steps import TorchStep  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -64,8 +66,6 @@ def test_freeze_features_trains_only_the_head():
     before = {k: v.clone() for k, v in rec.net.state_dict().items()}
     n_trainable = freeze(rec, "features")
     assert n_trainable == sum(p.numel() for p in rec.net.head.parameters())
-    from ocr_cli.train import TorchStep
-
     step = TorchStep(rec, lr=0.1)
     src = tiny_source()
     for _ in range(3):
@@ -78,12 +78,12 @@ def test_freeze_features_trains_only_the_head():
 
 
 def test_freeze_none_slows_the_features_down():
-    from ocr_cli.finetune import FEATURE_LR_SCALE
-    from ocr_cli.train import TorchStep
+    from ocr_cli.training import FEATURE_LR_SCALE
 
     rec = get_recognizer_class("cnn")(CLASSES)
     assert freeze(rec, "none") == sum(p.numel() for p in rec.net.parameters())
-    step = TorchStep(rec, lr=0.01, optimizer="adamw")
+    cfg = TrainConfig(freeze="none")  # what fine-tuning with --freeze none trains with
+    step = TorchStep(rec, lr=0.01, optimizer="adamw", feature_lr_scale=cfg.feature_lr_scale)
     step.set_lr(0.002)
     lrs = sorted(g["lr"] for g in step.opt.param_groups)
     assert lrs == pytest.approx([0.002 * FEATURE_LR_SCALE, 0.002])
@@ -117,8 +117,8 @@ def test_finetune_learns_and_records_itself(tmp_path):
     src = get_recognizer_class("cnn")(CLASSES[:26])
     saved = src.save(tmp_path / "start" / "cnn")
     mix = DataMix([tiny_source()], [tiny_source()], repeat_real=3)
-    res = finetune(load_recognizer(saved), mix, tmp_path / "ft", freeze_what="none", epochs=2, lr=DEFAULTS["cnn"]["lr"],
-                   progress=False, log=lambda *a: None, source=saved)
+    cfg = TrainConfig(out=tmp_path / "ft", freeze="none", epochs=2, lr=src.defaults.lr, progress=False, init_from=saved)
+    res = finetune(load_recognizer(saved), mix, cfg, log=lambda *a: None)
     assert res.history[-1]["val_acc"] > 0.3  # chance is 1/36
     meta = json.loads(res.model_path.with_suffix(".json").read_text())
     assert meta["finetune"]["head"].startswith("replaced (26 of 36")

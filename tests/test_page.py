@@ -12,7 +12,7 @@ from ocr_cli.cli import cli
 from ocr_cli.page import Char, Line, Page, Word, find_characters, read_page
 from ocr_cli.page import segment
 from ocr_cli.page.evaluate import edit_distance, evaluate_dir, score_text
-from ocr_cli.page.samples import render_page
+from ocr_cli.data.synthetic_pages import render_page
 from ocr_cli.recognizers import default_model_path, load_recognizer
 from ocr_cli.recognizers.base import Recognizer
 

@@ -1,42 +1,37 @@
-"""ocr train: the held-out split, learning on a small synthetic set, results folder, Ctrl-C."""
+"""ocr train: learning on a small synthetic set, results folder, label smoothing, Ctrl-C."""
 import json
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from ocr_cli import train as tr
 from ocr_cli.charset import CLASSES
 from ocr_cli.cli import cli
+from ocr_cli.data.mix import DataMix, Source, heldout_mask
 from ocr_cli.data.synthetic import generate
+from ocr_cli.errors import OcrError
 from ocr_cli.recognizers import get_recognizer_class, load_recognizer
+from ocr_cli.training import TrainConfig, train
+from ocr_cli.training.steps import TorchStep
 
 
 @pytest.fixture(scope="module")
 def toy():
     """A small balanced synthetic problem: 20 training and 5 held-out samples per class."""
     X, y = generate(36 * 25, seed=7)
-    held = tr.heldout_mask(y, fraction=0.2)
+    held = heldout_mask(y, fraction=0.2)
     return X[~held], y[~held], X[held], y[held]
+
+
+def run(model, mix, out, rec=None, log=lambda s: None, **settings):
+    """One training run of ``model`` on ``mix`` into ``out`` with these TrainConfig settings."""
+    return train(TrainConfig(model=model, out=out, **settings), mix, rec=rec, log=log)
 
 
 def toy_mix(toy):
     Xt, yt, Xh, yh = toy
-    source = tr.Source("toy", (Xt, yt), (Xh, yh))
-    return tr.DataMix([source], [source], repeat_real=1)
-
-
-def test_heldout_split_is_fixed_stratified_and_independent_of_seed():
-    y = np.repeat(np.arange(26), 50)
-    np.random.default_rng(0).shuffle(y)
-    a, b = tr.heldout_mask(y), tr.heldout_mask(y.copy())
-    np.testing.assert_array_equal(a, b)  # no seed argument: the same labels give the same split
-    for c in range(26):
-        assert a[y == c].sum() == 15  # 30% of each class
-    assert 0.29 < a.mean() < 0.31
-    # a different file (other label order) gets its own, still stratified split
-    y2 = np.roll(y, 7)
-    assert all(tr.heldout_mask(y2)[y2 == c].sum() == 15 for c in range(26))
+    source = Source("toy", (Xt, yt), (Xh, yh))
+    return DataMix([source], [source], repeat_real=1)
 
 
 @pytest.mark.parametrize("model", ["mlp", "cnn"])
@@ -50,7 +45,7 @@ def test_training_lowers_loss_and_beats_chance(model, toy, tmp_path):
 
         torch.manual_seed(0)
         rec = get_recognizer_class("cnn")(CLASSES, channels=(8, 16, 32), hidden=64)
-    r = tr.train(model, mix, tmp_path, epochs=epochs, lr=lr, batch_size=batch, seed=0, threads=1,
+    r = run(model, mix, tmp_path, epochs=epochs, lr=lr, batch_size=batch, seed=0, threads=1,
                  augment=False, progress=False, log=lambda s: None, rec=rec)
     losses = [h["loss"] for h in r.history]
     assert losses[-1] < 0.75 * losses[0]  # the first epoch is an average over a falling loss
@@ -66,7 +61,7 @@ def test_training_lowers_loss_and_beats_chance(model, toy, tmp_path):
 
 
 def test_fc_trains_too(toy, tmp_path):
-    r = tr.train("fc", toy_mix(toy), tmp_path, epochs=8, lr=0.2, batch_size=16, threads=1, augment=False,
+    r = run("fc", toy_mix(toy), tmp_path, epochs=8, lr=0.2, batch_size=16, threads=1, augment=False,
                  progress=False, log=lambda s: None)
     assert r.metrics["val_acc"] > 0.3
 
@@ -82,21 +77,21 @@ def test_label_smoothing_softens_the_target_and_is_recorded(toy, tmp_path):
     logits = rec.net(X).detach()
     ce = torch.nn.functional.cross_entropy
     torch.manual_seed(1)
-    loss, _ = tr.TorchStep(rec, 1e-3, optimizer="adamw", label_smoothing=0.1)(toy[0][:32], toy[1][:32])
+    loss, _ = TorchStep(rec, 1e-3, optimizer="adamw", label_smoothing=0.1)(toy[0][:32], toy[1][:32])
     assert loss == pytest.approx(32 * float(ce(logits, y, label_smoothing=0.1)), rel=1e-5)
     assert abs(loss - 32 * float(ce(logits, y))) > 0.01  # not the one-hot loss
-    r = tr.train("cnn", toy_mix(toy), tmp_path, epochs=1, lr=3e-3, batch_size=16, threads=1, augment=False,
+    r = run("cnn", toy_mix(toy), tmp_path, epochs=1, lr=3e-3, batch_size=16, threads=1, augment=False,
                  progress=False, log=lambda s: None, rec=rec, label_smoothing=0.1)
     assert json.loads(r.model_path.with_suffix(".json").read_text())["training"]["label_smoothing"] == 0.1
-    with pytest.raises(tr.OcrError, match="not mlp"):
-        tr.train("mlp", toy_mix(toy), tmp_path / "m", epochs=1, progress=False, log=lambda s: None, label_smoothing=0.1)
-    with pytest.raises(tr.OcrError, match="label-smoothing"):
-        tr.train("cnn", toy_mix(toy), tmp_path / "c", epochs=1, progress=False, log=lambda s: None, label_smoothing=1.0)
+    with pytest.raises(OcrError, match="not mlp"):
+        run("mlp", toy_mix(toy), tmp_path / "m", epochs=1, progress=False, log=lambda s: None, label_smoothing=0.1)
+    with pytest.raises(OcrError, match="label-smoothing"):
+        run("cnn", toy_mix(toy), tmp_path / "c", epochs=1, progress=False, log=lambda s: None, label_smoothing=1.0)
 
 
 def test_ctrl_c_keeps_the_best_model_so_far(toy, tmp_path, monkeypatch):
     calls = {"n": 0}
-    real_augment = __import__("ocr_cli.augment", fromlist=["augment"]).augment
+    real_augment = __import__("ocr_cli.data.augment", fromlist=["augment"]).augment
 
     def interrupt_in_epoch_3(X, rng):
         calls["n"] += 1
@@ -104,9 +99,9 @@ def test_ctrl_c_keeps_the_best_model_so_far(toy, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_augment(X, rng)
 
-    monkeypatch.setattr("ocr_cli.augment.augment", interrupt_in_epoch_3)
+    monkeypatch.setattr("ocr_cli.data.augment.augment", interrupt_in_epoch_3)
     logs = []
-    r = tr.train("mlp", toy_mix(toy), tmp_path, epochs=10, lr=0.2, batch_size=16, progress=False, log=logs.append)
+    r = run("mlp", toy_mix(toy), tmp_path, epochs=10, lr=0.2, batch_size=16, progress=False, log=logs.append)
     assert r.interrupted and len(r.history) == 2
     assert any("interrupted" in line for line in logs)
     rec = load_recognizer(r.model_path)
@@ -117,11 +112,11 @@ def test_ctrl_c_keeps_the_best_model_so_far(toy, tmp_path, monkeypatch):
 
 def test_init_from_continues_and_rejects_another_kind(toy, tmp_path):
     quiet = dict(batch_size=16, augment=False, progress=False, log=lambda s: None)
-    first = tr.train("mlp", toy_mix(toy), tmp_path / "a", epochs=4, lr=0.2, **quiet)
-    again = tr.train("mlp", toy_mix(toy), tmp_path / "b", epochs=1, lr=0.01, init_from=first.model_path, **quiet)
+    first = run("mlp", toy_mix(toy), tmp_path / "a", epochs=4, lr=0.2, **quiet)
+    again = run("mlp", toy_mix(toy), tmp_path / "b", epochs=1, lr=0.01, init_from=first.model_path, **quiet)
     assert again.history[0]["val_acc"] >= first.metrics["val_acc"] - 0.1  # started from the trained weights
-    with pytest.raises(tr.OcrError, match="mlp model, not fc"):
-        tr.train("fc", toy_mix(toy), tmp_path / "c", epochs=1, init_from=first.model_path, **quiet)
+    with pytest.raises(OcrError, match="mlp model, not fc"):
+        run("fc", toy_mix(toy), tmp_path / "c", epochs=1, init_from=first.model_path, **quiet)
 
 
 def test_cli_train_with_lr_comparison(tmp_path, monkeypatch):
@@ -144,15 +139,3 @@ def test_cli_train_with_lr_comparison(tmp_path, monkeypatch):
         assert meta["training"]["lr"] == float(lr)
         assert meta["data"]["heldout"] == {"folder": 36}  # round(0.3 * 4) = 1 per class
     assert "most confused" in result.output
-
-
-def test_repeat_counts_per_source(toy):
-    Xt, yt, Xh, yh = toy
-    once = tr.Source("a", (Xt, yt), (Xh, yh))
-    thrice = tr.Source("b", (Xt, yt), (Xh, yh), repeat=3)
-    mix = tr.DataMix([once, thrice], [once], repeat_real=2)
-    X, y = mix.epoch(1)
-    assert len(y) == mix.epoch_size() == (2 + 3) * len(yt)
-    assert mix.describe()["train"][1]["samples_per_epoch"] == 3 * len(yt)
-    with pytest.raises(tr.OcrError, match="positive integer"):
-        tr.load_source("mnist5k*x")

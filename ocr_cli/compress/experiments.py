@@ -2,11 +2,11 @@
 
 Data. ``dataset`` names sources like ``ocr train`` does (``nist26``, ``synthetic``,
 ``nist26,synthetic``, ``nist26:PATH``). A real source is split by
-:func:`ocr_cli.train.heldout_mask`: the same fixed, stratified 30% that every recognizer is
+:func:`ocr_cli.data.mix.heldout_mask`: the same fixed, stratified 30% that every recognizer is
 validated on is never trained on, and PSNR is measured on it. ``synthetic`` adds
 ``synthetic_n`` generated training samples; it is the validation set (``ocr train``'s fixed
 synthetic held-out set) only when no real source is named. ``augment`` adds that many randomly
-warped copies (:func:`ocr_cli.augment.random_affine`: small rotation, shear, scale, shift) of
+warped copies (:func:`ocr_cli.data.augment.random_affine`: small rotation, shear, scale, shift) of
 each real training part: with a few hundred real images the autoencoder overfits otherwise.
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ def load_data(dataset: str, data_dir=None, synthetic_n: int = SYNTHETIC_N, seed:
               need_train: bool = True, augment: int = AUGMENT) -> CompressData:
     """Training images and held-out validation images (with labels) of ``dataset``."""
     from ocr_cli.data import load_dataset
-    from ocr_cli.train import load_source
+    from ocr_cli.data.mix import load_source
 
     specs = [s.strip() for s in dataset.split(",") if s.strip()]
     if not specs:
@@ -59,7 +59,7 @@ def load_data(dataset: str, data_dir=None, synthetic_n: int = SYNTHETIC_N, seed:
                 train.append(X)
                 train_desc.append(f"{src.name} training part ({len(X)})")
                 if augment > 0:
-                    from ocr_cli.augment import random_affine
+                    from ocr_cli.data.augment import random_affine
 
                     rng = np.random.default_rng(seed)
                     train.extend(random_affine(X, rng) for _ in range(augment))

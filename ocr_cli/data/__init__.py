@@ -27,56 +27,33 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
 from ocr_cli.charset import CLASSES, SIZE
 from ocr_cli.errors import OcrError
+from ocr_cli.registry import lookup
 
+# NumPy is imported inside the functions: the CLI reads these names and defaults at startup.
 SPLITS = ("train", "valid", "test")
-SYNTHETIC_DEFAULT_N = 10_000
+SYNTHETIC_DEFAULT_N = 10_000  # synthetic samples per source (and per training epoch) unless told
+
+# name -> "module:loader"; loader(split, path, data_dir, n, seed) -> (X, y), imported when used
+LOADERS = {
+    "nist36": "ocr_cli.data.nist:load_nist36",
+    "nist26": "ocr_cli.data.nist:load_nist26",
+    "nist26oct": "ocr_cli.data.nist:load_nist26oct",
+    "mnist": "ocr_cli.data.idx:load_mnist",
+    "mnist5k": "ocr_cli.data.idx:load_mnist5k",
+    "folder": "ocr_cli.data.folder:load_folder",
+    "pages": "ocr_cli.data.pages:load_pages",
+    "synthetic": "ocr_cli.data.synthetic:load_synthetic",
+    **{f"emnist-{s}": f"ocr_cli.data.idx:load_emnist_{s}"
+       for s in ("balanced", "byclass", "bymerge", "letters", "digits", "mnist")},
+    "emnist": "ocr_cli.data.idx:load_emnist_balanced",
+}
 
 
 def default_data_dir() -> Path:
     """Where downloads and raw files live: ``$OCR_DATA_DIR`` or ``./data``."""
     return Path(os.environ.get("OCR_DATA_DIR", "data"))
-
-
-def _synthetic(split, path, data_dir, n, seed):
-    from ocr_cli.data.synthetic import generate
-
-    # a different stream per split, so train and valid never share samples
-    return generate(SYNTHETIC_DEFAULT_N if n is None else n, seed=[seed, SPLITS.index(split)])
-
-
-def _lazy(module, func):
-    def load(*args):
-        import importlib
-
-        return getattr(importlib.import_module(module), func)(*args)
-
-    load.__name__ = f"{module}.{func}"
-    return load
-
-
-# name -> loader(split, path, data_dir, n, seed) -> (X, y); loaders import their module lazily
-LOADERS = {
-    "nist36": _lazy("ocr_cli.data.nist", "load_nist36"),
-    "nist26": _lazy("ocr_cli.data.nist", "load_nist26"),
-    "nist26oct": _lazy("ocr_cli.data.nist", "load_nist26oct"),
-    "mnist": _lazy("ocr_cli.data.idx", "load_mnist"),
-    "mnist5k": _lazy("ocr_cli.data.idx", "load_mnist5k"),
-    "folder": _lazy("ocr_cli.data.folder", "load_folder"),
-    "pages": _lazy("ocr_cli.data.pages", "load_pages"),
-    "synthetic": _synthetic,
-}
-for _split in ("balanced", "byclass", "bymerge", "letters", "digits", "mnist"):
-    LOADERS[f"emnist-{_split}"] = _lazy("ocr_cli.data.idx", f"load_emnist_{_split}")
-LOADERS["emnist"] = LOADERS["emnist-balanced"]
-
-
-def register_loader(name: str, loader) -> None:
-    """Add or replace a source. ``loader(split, path, data_dir, n, seed) -> (X, y)``."""
-    LOADERS[name] = loader
 
 
 def _parse(name_or_names):
@@ -94,6 +71,8 @@ def _parse(name_or_names):
 
 def subsample(X, y, n, seed):
     """A seeded random subset of ``n`` samples (all of them, shuffled, when ``n`` is larger)."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     idx = rng.permutation(len(y))[: len(y) if n is None else n]
     return X[idx], y[idx]
@@ -118,6 +97,8 @@ def load_dataset(name_or_names, split: str = "train", path=None, data_dir=None, 
     -------
     X (N, 32, 32) float32, y (N,) int64, classes (the string :data:`CLASSES`)
     """
+    import numpy as np
+
     if split not in SPLITS:
         raise OcrError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
     if n is not None and n < 0:
@@ -125,9 +106,7 @@ def load_dataset(name_or_names, split: str = "train", path=None, data_dir=None, 
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     Xs, ys = [], []
     for name, own_path in _parse(name_or_names):
-        if name not in LOADERS:
-            raise OcrError(f"unknown dataset {name!r}; choose from: {', '.join(sorted(LOADERS))}")
-        X, y = LOADERS[name](split, own_path or path, data_dir, n, seed)
+        X, y = lookup(LOADERS, name, "dataset")(split, own_path or path, data_dir, n, seed)
         if n is not None and len(y) > n:  # loaders may already have drawn the subset
             X, y = subsample(X, y, n, seed)
         Xs.append(np.asarray(X, np.float32).reshape(-1, SIZE, SIZE))

@@ -1,7 +1,7 @@
 """Labeled crops from page images whose text is known: ``page.jpg`` + ``page.txt`` beside it.
 
-The page pipeline finds the characters and :func:`ocr_cli.adapt.page_samples` labels them,
-keeping only lines where the number of crops equals the number of characters of a text
+The page pipeline finds the characters and :func:`ocr_cli.page.labels.page_samples` labels
+them, keeping only lines where the number of crops equals the number of characters of a text
 line, so a merged or split character never shifts labels. ``path`` is one image or a folder
 of them (images without a ``.txt`` are skipped). Pages have no splits: every split returns
 all of their crops. The real photos in ``../shared/data/pages`` are for evaluation only.
@@ -29,7 +29,7 @@ def page_files(path) -> list[tuple[Path, Path]]:
 
 
 def load_pages(split, path, data_dir, n, seed):
-    from ocr_cli.adapt import page_samples
+    from ocr_cli.page.labels import page_samples
 
     if path is None:
         raise OcrError("the pages dataset needs --path (a page image with IMAGE.txt, or a folder of them)")

@@ -222,3 +222,11 @@ def generate(n: int, seed=0, classes: str = CLASSES, workers: int = 1):
         parts = [_render_chunk(c, s) for c, s in zip(chunks, seeds)]
     X = np.concatenate(parts) if parts else np.empty((0, SIZE, SIZE), np.float32)
     return X, y
+
+
+def load_synthetic(split, path, data_dir, n, seed):
+    """The ``synthetic`` data source: ``n`` fresh samples (default ``SYNTHETIC_DEFAULT_N``),
+    from a different stream per split so train and valid never share samples."""
+    from ocr_cli.data import SPLITS, SYNTHETIC_DEFAULT_N
+
+    return generate(SYNTHETIC_DEFAULT_N if n is None else n, seed=[seed, SPLITS.index(split)])

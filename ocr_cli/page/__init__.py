@@ -5,9 +5,9 @@ Stages (each a small module with array-in, array-out functions):
 boxes), :mod:`~ocr_cli.page.layout` (lines, order, words), :mod:`~ocr_cli.page.crops`
 (canonical 32×32 samples), :mod:`~ocr_cli.page.result` (typed results and their renderings),
 :mod:`~ocr_cli.page.decode` (decisions on the recognizer's output),
-:mod:`~ocr_cli.page.pipeline` (:func:`read_page`), :mod:`~ocr_cli.page.evaluate` (scores);
-:mod:`~ocr_cli.page.morph` holds the NumPy image operations they share and
-:mod:`~ocr_cli.page.samples` renders synthetic pages with known text.
+:mod:`~ocr_cli.page.pipeline` (:func:`read_page`), :mod:`~ocr_cli.page.evaluate` (scores), :mod:`~ocr_cli.page.labels` (a page's crops
+labeled with its known text); :mod:`~ocr_cli.page.morph` holds the NumPy image operations
+they share. Synthetic pages with known text are drawn by :mod:`ocr_cli.data.synthetic_pages`.
 """
 from ocr_cli.page.pipeline import find_characters, read_page
 from ocr_cli.page.result import Char, Line, Page, Word

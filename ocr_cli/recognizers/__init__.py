@@ -1,7 +1,26 @@
 """Recognizers: batches of canonical samples in, class probabilities out.
 
-Pick one by name through :data:`REGISTRY`; load any saved one with :func:`load_recognizer`.
+:data:`REGISTRY` is the one list of recognizer names (the CLI's ``--model`` choices come from
+it); :func:`get_recognizer_class` imports one by name, :func:`load_recognizer` loads any saved
+one. This package imports nothing heavy itself, so ``ocr --help`` can read the names at once:
+the names below load :mod:`ocr_cli.recognizers.base` (NumPy) when first used.
 """
-from ocr_cli.recognizers.base import REGISTRY, Recognizer, default_model_path, get_recognizer_class, load_recognizer
 
-__all__ = ["REGISTRY", "Recognizer", "default_model_path", "get_recognizer_class", "load_recognizer"]
+# name -> "module:Class"; modules are imported only when used so torch stays lazy.
+REGISTRY = {
+    "mlp": "ocr_cli.recognizers.mlp:MLPRecognizer",
+    "fc": "ocr_cli.recognizers.torch_nets:FCRecognizer",
+    "cnn": "ocr_cli.recognizers.torch_nets:CNNRecognizer",
+    "squeezenet": "ocr_cli.recognizers.squeezenet:SqueezeNetRecognizer",
+}
+
+__all__ = ["REGISTRY", "Recognizer", "TrainDefaults", "default_model_path", "get_recognizer_class",
+           "load_recognizer"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from ocr_cli.recognizers import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

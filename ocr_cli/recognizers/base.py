@@ -7,46 +7,61 @@ was trained (command, data, seed) and what it scored.
 """
 from __future__ import annotations
 
-import importlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ocr_cli.errors import OcrError
 from ocr_cli.fileio import read_json
-
-# name -> "module:Class"; modules are imported only when used so torch stays lazy.
-REGISTRY = {
-    "mlp": "ocr_cli.recognizers.mlp:MLPRecognizer",
-    "fc": "ocr_cli.recognizers.torch_nets:FCRecognizer",
-    "cnn": "ocr_cli.recognizers.torch_nets:CNNRecognizer",
-    "squeezenet": "ocr_cli.recognizers.squeezenet:SqueezeNetRecognizer",
-}
+from ocr_cli.recognizers import REGISTRY
+from ocr_cli.registry import lookup
 
 MODELS_DIR = Path(os.environ.get("OCR_MODELS_DIR", Path(__file__).resolve().parents[2] / "models"))
 
 
+@dataclass(frozen=True)
+class TrainDefaults:
+    """How ``ocr train`` trains a recognizer when the command line does not say."""
+
+    optimizer: str  # "sgd" (with momentum) or "adamw"
+    lr: float  # peak learning rate
+    batch_size: int
+    epochs: int
+    weight_decay: float = 0.0
+
+
 class Recognizer:
-    """Base class. Subclasses set ``name`` and ``weights_suffix`` and implement the four methods."""
+    """Base class. Subclasses set ``name``, ``weights_suffix`` and ``defaults`` and implement
+    ``predict_proba``, ``arch``, ``save_weights`` and ``load_weights``."""
 
     name: str = ""
     weights_suffix: str = ""
+    defaults: TrainDefaults
+    uses_torch: bool = False  # trained by a torch optimiser step (else the NumPy core's)
 
     def __init__(self, classes: str):
         self.classes = classes
+        self.info: dict = {}  # the sidecar of a loaded model: command, data, metrics ...
+
+    @classmethod
+    def create(cls, classes: str, hidden=None, seed: int = 0) -> "Recognizer":
+        """A freshly initialised recognizer for training; ``hidden`` as :meth:`check_hidden` gives it."""
+        return cls(classes)
+
+    @classmethod
+    def check_hidden(cls, sizes: list[int]):
+        """``--hidden`` sizes in the form this recognizer takes; OcrError if it takes none."""
+        raise OcrError(f"--hidden does not apply to {cls.name}")
+
+    def first_layer(self):
+        """The first layer's weights ``(1024, n_units)`` when they read as 32×32 images, else None."""
+        return None
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """``(N, 32, 32)`` float32 canonical samples -> ``(N, len(classes))`` probabilities."""
         raise NotImplementedError
-
-    def predict(self, X: np.ndarray):
-        """Return ``(chars, confidences)``: the best class's character and probability per sample."""
-        if len(X) == 0:
-            return [], np.zeros(0)
-        p = self.predict_proba(X)
-        idx = p.argmax(axis=1)
-        return [self.classes[i] for i in idx], p[np.arange(len(idx)), idx]
 
     def arch(self) -> dict:
         """Architecture parameters, enough for :meth:`from_arch` to rebuild an untrained twin."""
@@ -75,10 +90,8 @@ class Recognizer:
 
 
 def get_recognizer_class(name: str) -> type[Recognizer]:
-    if name not in REGISTRY:
-        raise OcrError(f"unknown model {name!r}; choose one of: {', '.join(REGISTRY)}")
-    module, cls = REGISTRY[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    """The recognizer class registered as ``name`` (its module imported now)."""
+    return lookup(REGISTRY, name, "model")
 
 
 def sidecar_path(path) -> Path:

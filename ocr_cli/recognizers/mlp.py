@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ocr_cli.nn import build_mlp, load_params, save_model, softmax
-from ocr_cli.recognizers.base import Recognizer
+from ocr_cli.recognizers.base import Recognizer, TrainDefaults
 
 
 class MLPRecognizer(Recognizer):
@@ -19,6 +19,7 @@ class MLPRecognizer(Recognizer):
 
     name = "mlp"
     weights_suffix = ".npz"
+    defaults = TrainDefaults(optimizer="sgd", lr=0.05, batch_size=32, epochs=20)  # the seed's SGD with momentum
 
     def __init__(self, classes: str, hidden=(64,), activation: str = "sigmoid", seed: int = 0):
         super().__init__(classes)
@@ -26,8 +27,19 @@ class MLPRecognizer(Recognizer):
         self.model = build_mlp((32 * 32, *self.hidden, len(classes)), hidden=activation, output="linear",
                                seed=seed, dtype=np.float32)
 
+    @classmethod
+    def create(cls, classes: str, hidden=None, seed: int = 0) -> "MLPRecognizer":
+        return cls(classes, hidden=list(hidden or (64,)), seed=seed)
+
+    @classmethod
+    def check_hidden(cls, sizes: list[int]) -> list[int]:
+        return sizes
+
     def arch(self) -> dict:
         return {"hidden": self.hidden, "activation": self.activation}
+
+    def first_layer(self) -> np.ndarray:
+        return self.model.params["layer0.W"].copy()
 
     def predict_proba(self, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ocr_cli.errors import OcrError
+from ocr_cli.recognizers.base import TrainDefaults
 from ocr_cli.recognizers.torch_nets import TorchRecognizer
 
 GREY_MEAN = (0.485 + 0.456 + 0.406) / 3  # ImageNet's per-channel statistics, averaged
@@ -87,6 +88,7 @@ class SqueezeNetRecognizer(TorchRecognizer):
     """SqueezeNet 1.1 over grey glyphs; random init, or ImageNet features via :meth:`load_imagenet`."""
 
     name = "squeezenet"
+    defaults = TrainDefaults(optimizer="adamw", lr=2e-3, batch_size=64, epochs=10, weight_decay=0.01)  # as the cnn
 
     def __init__(self, classes: str, input_size: int = 64):
         super().__init__(classes)

@@ -4,7 +4,7 @@ One writer (a fixed :class:`~ocr_cli.data.synthetic.Style`) writes the lines wit
 letter and word spacing; the page can then be turned, unevenly lit, made noisy and have
 strokes broken, the conditions real photos bring. Everything follows one seed.
 
-Regenerate the shipped samples with ``python -m ocr_cli.page.samples images``.
+Regenerate the shipped samples with ``python -m ocr_cli.data.synthetic_pages images``.
 """
 from __future__ import annotations
 

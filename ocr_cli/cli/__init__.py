@@ -1,0 +1,68 @@
+"""The ``ocr`` command: the group, its global options and error handling, and the command families.
+
+One module per family (:mod:`.pages`, :mod:`.training`, :mod:`.data`, :mod:`.compress`,
+:mod:`.gradcheck`) over the option groups of :mod:`.options`. Each command parses options,
+calls one library function, formats. Heavy libraries (torch, matplotlib, scikit-image) are
+imported inside the commands that need them so that ``ocr --help`` stays instant.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ocr_cli import __version__
+from ocr_cli.cli.compress import compress
+from ocr_cli.cli.data import data
+from ocr_cli.cli.gradcheck import gradcheck
+from ocr_cli.cli.pages import eval_pages, extract
+from ocr_cli.cli.training import adapt, finetune, train
+from ocr_cli.errors import OcrError
+
+
+class OcrGroup(click.Group):
+    """A click group that turns expected failures into one ``error:`` line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as e:  # a bad option of a command: one line, exit 2
+            command = e.ctx.command_path if e.ctx else ctx.command_path
+            click.echo(f"error: {e.format_message().rstrip('.')} (see '{command} --help')", err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            sys.exit(130)
+        except OcrError as e:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+        except (OSError, ValueError, MemoryError) as e:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            click.echo(f"error: {type(e).__name__}: {e} (run with --verbose for details)", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=OcrGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ocr")
+@click.option("--verbose", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def cli(ctx, verbose):
+    """OCR for handwritten block capitals and digits."""
+    ctx.ensure_object(dict)["verbose"] = verbose
+
+
+for _command in (extract, eval_pages, train, finetune, adapt, data, compress, gradcheck):
+    cli.add_command(_command)
+
+
+def main():
+    cli(prog_name="ocr")
+
+
+if __name__ == "__main__":
+    main()

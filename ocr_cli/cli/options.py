@@ -1,0 +1,70 @@
+"""Option groups shared by several commands, and the command line as a model's sidecar records it.
+
+Each group is a decorator adding its options in help order, so a setting is defined once
+for every command that takes it. NumPy, torch and matplotlib stay unimported here.
+"""
+from __future__ import annotations
+
+import click
+
+from ocr_cli.data import SYNTHETIC_DEFAULT_N
+from ocr_cli.recognizers import REGISTRY
+
+MODEL_CHOICE = click.Choice(list(REGISTRY))
+
+
+def option_group(*options):
+    """One decorator applying ``options`` so that they appear in the given order."""
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                               help="Where dataset files live (default: $OCR_DATA_DIR or ./data).")
+threads_option = click.option("--threads", type=click.IntRange(1), default=None,
+                              help="torch CPU threads (default: torch's choice).")
+seed_option = click.option("--seed", type=int, default=0, show_default=True,
+                           help="Seed of initialisation, order, augmentation, synthetic data.")
+val_option = click.option("--val", default=None,
+                          help="Extra sources to validate on (their held-out part), not trained on.")
+
+# --model / --weights of the page commands
+page_model_options = option_group(
+    click.option("--model", type=MODEL_CHOICE, default=None, help="Shipped model to use (default: cnn)."),
+    click.option("--weights", type=click.Path(dir_okay=False), default=None,
+                 help="A saved model file (.pt/.npz or its .json sidecar) instead of a shipped one."),
+)
+
+# the data mix of `ocr train` and `ocr finetune` (ocr_cli.data.mix.DataMix)
+mix_options = option_group(
+    click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=SYNTHETIC_DEFAULT_N, show_default=True,
+                 help="Fresh synthetic samples per epoch (when 'synthetic' is a source)."),
+    click.option("--repeat-real", type=click.IntRange(1), default=1, show_default=True,
+                 help="Show each real source's training part this many times per epoch (differently augmented)."),
+    click.option("--no-augment", is_flag=True, help="Train on the samples as they are."),
+    data_dir_option,
+    threads_option,
+)
+
+
+def command_line(ctx: click.Context, prefix: str) -> str:
+    """The command as it could be retyped: ``prefix`` plus every option given on the command line."""
+    import shlex
+
+    from click.core import ParameterSource
+
+    parts = prefix.split()
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE or value in (None, False, ()):
+            continue
+        flag = param.opts[0]
+        if getattr(param, "is_flag", False):
+            parts.append(flag)
+        else:
+            parts += [x for v in (value if param.multiple else [value]) for x in (flag, str(v))]
+    return shlex.join(parts)

@@ -1,0 +1,165 @@
+"""The training loop shared by ``ocr train``, ``ocr finetune`` and ``ocr adapt``.
+
+SGD with momentum (mlp, fc) or AdamW (cnn), as each recognizer's ``defaults`` say; a short
+warm-up then cosine decay of the learning rate over the whole run; augmentation per batch
+(:mod:`ocr_cli.data.augment`). After every epoch that improves validation accuracy the model
+is written (atomically), so Ctrl-C at any moment keeps the best model so far. Training loss
+and accuracy are measured on the augmented batches as they are trained on.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ocr_cli.charset import CLASSES
+from ocr_cli.data import SYNTHETIC_DEFAULT_N
+from ocr_cli.errors import OcrError
+from ocr_cli.training import report
+from ocr_cli.training.config import TrainConfig, lr_at
+from ocr_cli.training.steps import make_step
+
+
+def initial_recognizer(cfg: TrainConfig):
+    """The recognizer a run starts from: a fresh one, or ``cfg.init_from`` to continue (same kind)."""
+    from ocr_cli.recognizers import get_recognizer_class, load_recognizer
+
+    cls = get_recognizer_class(cfg.model)
+    if cfg.init_from is None:
+        return cls.create(CLASSES, cfg.hidden, cfg.seed)
+    rec = load_recognizer(cfg.init_from)
+    if rec.name != cfg.model:
+        raise OcrError(f"--init-from {cfg.init_from} is a {rec.name} model, not {cfg.model}")
+    if rec.classes != CLASSES:
+        raise OcrError(f"--init-from {cfg.init_from} has classes {rec.classes!r}, training needs {CLASSES!r}")
+    if cfg.hidden is not None and rec.arch().get("hidden") != cfg.hidden:
+        raise OcrError(f"--hidden {cfg.hidden} differs from --init-from's hidden {rec.arch().get('hidden')}")
+    return rec
+
+
+def train(cfg: TrainConfig, mix, rec=None, log=print) -> report.RunResult:
+    """Train one recognizer on ``mix`` (:class:`~ocr_cli.data.mix.DataMix`) into ``cfg.out``.
+
+    ``rec`` trains that recognizer (e.g. one prepared by :mod:`.finetune`) instead of the one
+    ``cfg`` names. Returns a :class:`~.report.RunResult`. Ctrl-C stops after the current
+    batch: the best model so far stays on disk and the figures are drawn from the epochs done.
+    """
+    from ocr_cli.recognizers import get_recognizer_class
+
+    cfg = cfg.resolved(type(rec).defaults if rec is not None else get_recognizer_class(cfg.model).defaults)
+    rec = rec if rec is not None else initial_recognizer(cfg)
+    step = make_step(rec, cfg)
+    W_init = rec.first_layer()
+    info = report.provenance(cfg, mix, rec)
+    result = report.RunResult(None, [])
+    t0 = time.time()
+    try:
+        _epochs(cfg, mix, rec, step, info, result, log, t0)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        log("interrupted: keeping the best model so far" if result.model_path
+            else "interrupted before the first epoch ended: no model written")
+    finally:
+        mix.close()
+    result.seconds = time.time() - t0
+    return report.finish(result, cfg, mix, W_init) if result.history else result
+
+
+def _epochs(cfg: TrainConfig, mix, rec, step, info: dict, result: report.RunResult, log, t0: float) -> None:
+    """Run every epoch, saving the model whenever validation accuracy improves."""
+    from ocr_cli.nn import blas_threads
+
+    rng = np.random.default_rng(cfg.seed)
+    schedule = _Schedule(cfg.epochs * math.ceil(mix.epoch_size() / cfg.batch_size), cfg.lr)
+    best = -1.0
+    # BLAS threads: mini-batch matmuls are too small to share out, and on a busy machine
+    # idle-spinning BLAS threads make them ten times slower.
+    with blas_threads(cfg.threads or 1):
+        for epoch in range(1, cfg.epochs + 1):
+            X, y = mix.epoch(epoch, cfg.seed, last=epoch == cfg.epochs)
+            loss_sum, correct = _one_epoch(cfg, step, schedule, X, y, rng, epoch)
+            stats = report.epoch_stats(epoch, loss_sum, correct, len(y), report.heldout_scores(mix, rec), mix,
+                                       time.time() - t0)
+            result.history.append(stats)
+            line = report.epoch_line(stats, cfg.epochs)
+            if stats["val_acc"] > best:
+                best = stats["val_acc"]
+                result.model_path = rec.save(Path(cfg.out) / rec.name, {
+                    **info, "metrics": report.metrics(stats), "history": result.history,
+                    "train_seconds": stats["seconds"], **cfg.sidecar})
+                line += "  *saved"
+            log(line)
+
+
+class _Schedule:
+    """The learning rate of every step of the run, counted across epochs."""
+
+    def __init__(self, total: int, peak: float):
+        self.total, self.peak, self.step = total, peak, 0
+
+    def next(self) -> float:
+        lr = lr_at(self.step, self.total, self.peak)
+        self.step += 1
+        return lr
+
+
+def _one_epoch(cfg: TrainConfig, step, schedule: _Schedule, X, y, rng, epoch: int) -> tuple[float, int]:
+    """One shuffled pass over ``(X, y)`` in augmented mini-batches; ``(summed loss, correct)``."""
+    from tqdm import tqdm
+
+    from ocr_cli.data import augment
+
+    order = rng.permutation(len(y))
+    total, correct = 0.0, 0
+    bar = tqdm(range(0, len(y), cfg.batch_size), desc=f"epoch {epoch}/{cfg.epochs}", leave=False,
+               disable=not cfg.progress, unit="batch")
+    for start in bar:
+        idx = order[start:start + cfg.batch_size]
+        xb = augment.augment(X[idx], rng) if cfg.augment else X[idx]
+        step.set_lr(schedule.next())
+        batch_loss, batch_correct = step(xb, y[idx])
+        total, correct = total + batch_loss, correct + batch_correct
+        done = start + len(idx)
+        bar.set_postfix(loss=f"{total / done:.3f}", acc=f"{correct / done:.3f}", refresh=False)
+    return total, correct
+
+
+def train_lrs(lrs, cfg: TrainConfig, mix, log=print) -> dict:
+    """One run per learning rate into ``out/lr_<lr>/``, plus ``out/lr_comparison.png`` of all curves.
+
+    The seed's study: the best rate next to ×10 and ÷10 shows too-fast divergence and too-slow crawl.
+    """
+    from ocr_cli.training import plots
+
+    out, results = Path(cfg.out), {}
+    for lr in lrs:
+        log(f"== lr {lr:g}")
+        results[lr] = train(replace(cfg, out=out / f"lr_{lr:g}", lr=lr), mix, log=log)
+        if results[lr].interrupted:
+            break
+    runs = {f"lr={lr:g}": r.history for lr, r in results.items() if r.history}
+    if runs:
+        plots.plot_curves(runs, out / "lr_comparison.png", title=f"{cfg.model}: learning-rate comparison")
+    return results
+
+
+def run_training(cfg: TrainConfig, datasets: str, lrs=(), val: str | None = None, data_dir=None,
+                 synthetic_n: int = SYNTHETIC_DEFAULT_N, repeat_real: int = 1, log=print) -> dict:
+    """What ``ocr train`` does: check ``init_from``, load the data, train once or once per rate.
+
+    Returns ``{lr: RunResult}`` (key None for a single run at the model's default rate).
+    """
+    from ocr_cli.data.mix import DataMix
+
+    if cfg.init_from is not None:  # fail on a bad model file before spending time on data
+        from ocr_cli.recognizers import load_recognizer
+
+        load_recognizer(cfg.init_from)
+    mix = DataMix.load(datasets, val, data_dir, synthetic_n, repeat_real)
+    lrs = list(lrs)
+    if len(lrs) > 1:
+        return train_lrs(lrs, cfg, mix, log=log)
+    return {lrs[0] if lrs else None: train(replace(cfg, lr=lrs[0]) if lrs else cfg, mix, log=log)}
