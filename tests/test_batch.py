@@ -13,7 +13,7 @@ from ocr_cli.batch import extract, ordered_map, output_paths, overlay_paths
 from ocr_cli.errors import OcrError
 from ocr_cli.fileio import count_pages, read_image_page
 from ocr_cli.inputs import Input, expand_inputs, page_tasks
-from ocr_cli.page.samples import render_page
+from ocr_cli.data.synthetic_pages import render_page
 
 MODEL = {"name": "cnn"}
 

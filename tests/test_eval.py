@@ -5,7 +5,7 @@ from PIL import Image
 
 from ocr_cli.errors import OcrError
 from ocr_cli.page.evaluate import edit_distance, evaluate_dir, format_table, rates, score_text
-from ocr_cli.page.samples import render_page
+from ocr_cli.data.synthetic_pages import render_page
 
 
 @pytest.fixture(scope="module")

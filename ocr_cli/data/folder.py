@@ -16,8 +16,8 @@ import numpy as np
 from ocr_cli.charset import CLASSES, SIZE
 from ocr_cli.errors import OcrError
 from ocr_cli.fileio import read_image
+from ocr_cli.inputs import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 # The page pipeline works at a resolution where characters are at least 32 px tall; a crop
 # (a glyph and a margin) is brought to at least this long side before its ink is found.
 CROP_SIDE = 64

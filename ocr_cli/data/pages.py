@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ocr_cli.charset import SIZE
-from ocr_cli.data.folder import IMAGE_SUFFIXES
+from ocr_cli.inputs import IMAGE_SUFFIXES
 from ocr_cli.errors import OcrError
 
 

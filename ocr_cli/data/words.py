@@ -22,7 +22,7 @@ from ocr_cli.errors import OcrError
 
 def word_files(path) -> list[tuple[Path, str]]:
     """``(image, text)`` for every image in the folder ``path`` with a ``<stem>.txt`` beside it, sorted."""
-    from ocr_cli.data.folder import IMAGE_SUFFIXES
+    from ocr_cli.inputs import IMAGE_SUFFIXES
 
     root = Path(path)
     if not root.is_dir():
@@ -38,11 +38,11 @@ def heldout_words(images) -> np.ndarray:
     """Boolean mask of the fixed, stratified held-out part of a list of word crops.
 
     Strata are the crops' pixel sizes (one per form template), held out like the classes of
-    a character source (:func:`ocr_cli.train.heldout_mask`).
+    a character source (:func:`ocr_cli.data.mix.heldout_mask`).
     """
     from PIL import Image
 
-    from ocr_cli.train import heldout_mask
+    from ocr_cli.data.mix import heldout_mask
 
     sizes = []
     for f in images:
