@@ -164,6 +164,7 @@ def count_pages(path) -> int:
     if is_pdf(path):
         with _open_pdf(path) as pdf:
             return len(pdf)
+    Image.MAX_IMAGE_PIXELS = None  # read_image applies the clearer limit when the page is read
     try:
         with Image.open(path) as im:
             return getattr(im, "n_frames", 1) if im.format == "TIFF" else 1

@@ -9,10 +9,11 @@ import pytest
 from PIL import Image
 
 from format_checks import CHECKS
-from ocr_cli.batch import extract, ordered_map, output_paths, overlay_paths
+from ocr_cli.batch import extract, output_paths, overlay_paths
 from ocr_cli.errors import OcrError
 from ocr_cli.fileio import count_pages, read_image_page
 from ocr_cli.inputs import Input, expand_inputs, page_tasks
+from ocr_cli.workers import ordered_map
 from ocr_cli.data.synthetic_pages import render_page
 
 MODEL = {"name": "cnn"}

@@ -162,7 +162,7 @@ def test_cli_extract_json_boxes_and_headers(tmp_path, weights):
     r = run("extract", str(tmp_path / "a.png"), "--weights", weights, "--json", "--boxes", str(tmp_path / "o.png"))
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
-    assert [len(w["chars"]) for w in d["lines"][0]["words"]] == [2, 2]
+    assert [len(w["chars"]) for w in d["pages"][0]["lines"][0]["words"]] == [2, 2]
     assert (tmp_path / "o.png").is_file()
     r = run("extract", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--weights", weights)
     assert r.exit_code == 0 and r.output.count("==> ") == 2
@@ -188,7 +188,7 @@ def _bad_files(d):
     rgba.paste((0, 0, 0, 255), (50, 30, 60, 70))
     rgba.save(d / "alpha.png")
     Image.new("1", (12000, 9000), 1).save(d / "huge.png")
-    return ["missing.png", "text.png", "trunc.jpg", "one.png", "deep16.png", "alpha.png", "huge.png", "."]
+    return ["missing.png", "text.png", "trunc.jpg", "one.png", "deep16.png", "alpha.png", "huge.png"]
 
 
 def test_cli_bad_inputs_give_one_line_errors_or_results(tmp_path, weights):
@@ -203,6 +203,10 @@ def test_cli_bad_inputs_give_one_line_errors_or_results(tmp_path, weights):
     assert run("extract", str(tmp_path / "huge.png"), "--weights", weights).exit_code == 1
     assert run("extract", str(tmp_path / "one.png"), "--weights", weights).exit_code == 0
     assert run("extract", str(tmp_path / "ok.jpg"), "--weights", str(tmp_path / "nope.pt")).output.startswith("error: ")
+    r = run("extract", str(tmp_path), "--weights", weights, "--jobs", "1")  # the folder: one line per bad file, the rest read
+    assert r.exit_code == 1 and sorted(line.split(": ")[1] for line in r.stderr.splitlines()) == \
+        [str(tmp_path / n) for n in ("huge.png", "text.png", "trunc.jpg")]
+    assert r.stdout.count("==> ") == 4
 
 
 @pytest.fixture(scope="module")

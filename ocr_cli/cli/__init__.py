@@ -7,6 +7,7 @@ imported inside the commands that need them so that ``ocr --help`` stays instant
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -32,6 +33,9 @@ class OcrGroup(click.Group):
             sys.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:  # the reader closed our stdout (`ocr extract ... | head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+            sys.exit(141)  # 128 + SIGPIPE, what the shell reports for a tool the pipe ended
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             sys.exit(130)

@@ -1,16 +1,21 @@
 """``ocr extract`` and ``ocr eval``: reading pages."""
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ocr_cli.cli.options import page_model_options
 from ocr_cli.errors import OcrError
+
+FORMATS = ["text", "json", "hocr", "alto", "tsv"]  # ocr_cli.formats.WRITERS (not imported: --help stays light)
 
 
 def page_recognizer(model, weights):
     """The recognizer for page commands: ``--weights`` if given, else the shipped ``--model``.
 
     A ``cnn`` runs through its NumPy twin, so reading a page never waits for torch to import.
+    Returns ``(recognizer, {"name", "file"})``: the model as the outputs describe it.
     """
     from ocr_cli.recognizers import default_model_path, load_recognizer
     from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
@@ -22,51 +27,62 @@ def page_recognizer(model, weights):
     rec = load_numpy_cnn(path) or load_recognizer(path)
     if weights and model and rec.name != model:
         raise OcrError(f"{weights}: holds a {rec.name!r} model, not {model!r}")
-    return rec
+    return rec, {"name": rec.name, "file": str(path)}
+
+
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+                           help="Pages read at once, each in its own process (default: one per core).")
+recursive_option = click.option("--recursive", "-r", is_flag=True, help="Read the sub-folders of folders too.")
 
 
 @click.command()
-@click.argument("images", nargs=-1, required=True, type=click.Path())
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @page_model_options
-@click.option("--json", "as_json", is_flag=True, help="Print lines, words, characters, boxes and confidences as JSON.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="text (default), json (docs/ocr-cli-1.schema.json), hocr (hOCR 1.2), alto (ALTO 4.4), "
+                   "tsv (Tesseract's columns).")
+@click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Write one file per input, DIR/<stem>.<txt|json|hocr|xml|tsv>, instead of printing.")
+@recursive_option
+@jobs_option
 @click.option("--boxes", type=click.Path(dir_okay=False), default=None,
-              help="Save an overlay PNG of the found boxes and predictions (one per image: OUT_<stem>.png when several).")
-def extract(images, model, weights, as_json, boxes):
-    """Print the text of each page image."""
-    import json
-    from pathlib import Path
+              help="Save an overlay PNG of the found boxes and predictions (one per page: BOXES_<stem>[_p<page>].png "
+                   "when several).")
+def extract(inputs, model, weights, fmt, as_json, out_dir, recursive, jobs, boxes):
+    """Read pages: image files, folders of them, PDFs and multi-page TIFFs page by page, or - for stdin.
 
-    from ocr_cli.fileio import read_image
-    from ocr_cli.page import read_page
+    An input that cannot be read prints one error line and the others go on; the exit
+    status is 1 if any failed.
+    """
+    from ocr_cli.batch import extract as read_and_write
 
-    rec = page_recognizer(model, weights)
-    results = []
-    for path in images:
-        grey = read_image(path)
-        page = read_page(grey, rec)
-        page.source = str(path)
-        if boxes:
-            out = Path(boxes) if len(images) == 1 else Path(boxes).with_name(f"{Path(boxes).stem}_{Path(path).stem}.png")
-            page.draw(grey, out)
-        if as_json:
-            results.append(page.to_dict())
-            continue
-        if len(images) > 1:
-            click.echo(f"==> {path} <==")
-        click.echo(page.text)
-    if as_json:
-        click.echo(json.dumps(results[0] if len(images) == 1 else results, indent=2))
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json means --format json, not --format {fmt}")
+    rec, described = page_recognizer(model, weights)
+    sys.exit(read_and_write(inputs, rec, described, fmt or ("json" if as_json else "text"), out_dir, recursive,
+                            jobs, progress=sys.stderr.isatty(), boxes=boxes))
 
 
 @click.command("eval")
 @click.argument("directory", type=click.Path())
 @page_model_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def eval_pages(directory, model, weights, as_json):
-    """Score page reading on every image in DIRECTORY that has a <stem>.txt ground truth."""
+@recursive_option
+@jobs_option
+def eval_pages(directory, model, weights, as_json, recursive, jobs):
+    """Score page reading on every image in DIRECTORY that has a <stem>.txt ground truth.
+
+    Unreadable images and ground truths print one error line each (exit status 1); the
+    other pages are still scored.
+    """
     import json
 
     from ocr_cli.page.evaluate import evaluate_dir, format_table
 
-    report = evaluate_dir(directory, page_recognizer(model, weights))
+    rec, _ = page_recognizer(model, weights)
+    report = evaluate_dir(directory, rec, recursive, jobs, progress=sys.stderr.isatty())
+    for message in report["errors"]:
+        click.echo(f"error: {message}", err=True)
     click.echo(json.dumps(report, indent=2) if as_json else format_table(report))
+    sys.exit(1 if report["errors"] else 0)

@@ -58,7 +58,7 @@ def rates(c: dict) -> dict:
 
 def _score_page(task):
     """Read and score one page in a worker: the page's report entry, or ``{"error": ...}``."""
-    from ocr_cli.batch import worker_recognizer
+    from ocr_cli.workers import worker_recognizer
     from ocr_cli.errors import OcrError
     from ocr_cli.fileio import read_image
     from ocr_cli.page.pipeline import read_page
@@ -85,9 +85,9 @@ def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | Non
     seconds; ``skipped`` lists images without a ground truth, ``errors`` the ``PATH: why`` of
     unreadable images and ground truths. A page whose truth is empty (no A-Z0-9) is marked
     ``empty_truth`` with no rates and stays out of the totals. ``recursive`` descends into
-    sub-folders; ``jobs`` pages are read at once (:func:`~ocr_cli.batch.ordered_map`).
+    sub-folders; ``jobs`` pages are read at once (:func:`~ocr_cli.workers.ordered_map`).
     """
-    from ocr_cli.batch import ordered_map, use_recognizer
+    from ocr_cli.workers import ordered_map, use_recognizer
     from ocr_cli.errors import OcrError
 
     directory = Path(directory)
