@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import time
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +48,12 @@ def _read_task(task: tuple[PageTask, str | None]):
         return t.index + 1, None, f"{where}{type(e).__name__}: {e}", 0.0
 
 
+def _crashed(task):
+    t, _ = task
+    where = f"{t.name}: page {t.index + 1}" if t.pages > 1 else t.name
+    return t.index + 1, None, f"{where}: the reader crashed on it (its process died)", 0.0
+
+
 def read_documents(inputs: list[Input], recognizer, jobs: int | None = None, progress: bool = False,
                    overlays: dict | None = None, planned=None):
     """Read every page of every input with ``recognizer``; yield one :class:`Document` per input, in order.
@@ -64,7 +69,7 @@ def read_documents(inputs: list[Input], recognizer, jobs: int | None = None, pro
         docs[k].errors.append(message)
     overlays = overlays or {}
     results = ordered_map(_read_task, [(t, overlays.get((t.input, t.index))) for t in tasks], jobs,
-                          use_recognizer, (recognizer,), progress)
+                          use_recognizer, (recognizer,), progress, crashed=_crashed)
     ready = 0  # documents before this one have been yielded
     try:
         for t in tasks:
@@ -78,8 +83,6 @@ def read_documents(inputs: list[Input], recognizer, jobs: int | None = None, pro
                 doc.pages.append((number, page))
             else:
                 doc.errors.append(error)
-    except BrokenProcessPool as e:
-        raise OcrError(f"a worker process died ({e}); try --jobs 1") from None
     finally:
         results.close()
     yield from docs[ready:]
@@ -141,7 +144,7 @@ def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recu
     Without ``out_dir`` one document in ``fmt`` goes to ``stdout``, page by page in input
     order; with it, each input becomes ``out_dir/<stem>.<ext>``, written atomically once its
     pages are read. Each input or page that fails prints ``error: PATH: why`` and the rest go
-    on. Returns the exit status: 1 if anything failed, else 0. Raises :class:`OcrError` for
+    on; each page warning prints ``warning: PATH: why``. Returns the exit status: 1 if anything failed, else 0. Raises :class:`OcrError` for
     a request that cannot start (ALTO of several inputs on stdout, ``--boxes`` over an input).
     """
     import tempfile
@@ -180,6 +183,9 @@ def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recu
         for k, doc in enumerate(read_documents(inputs, recognizer, jobs, progress, overlays, planned)):
             for message in doc.errors:
                 say(f"error: {message}")
+            for n, page in doc.pages:  # a doubtful page says why (Page.warnings, issue 11)
+                for warning in getattr(page, "warnings", []):
+                    say(f"warning: {doc.input.name}{f': page {n}' if pages_of[k] > 1 else ''}: {warning}")
             failed |= bool(doc.errors)
             of = pages_of.get(k, 0)
             if stream is not None:

@@ -11,7 +11,9 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 
 def available_cores() -> int:
@@ -32,13 +34,16 @@ def _worker_start(initializer, initargs):
 
 
 def ordered_map(fn, items, jobs: int | None = None, initializer=None, initargs=(), progress: bool = False,
-                unit: str = "page"):
+                unit: str = "page", crashed=None):
     """Yield ``fn(item)`` for every item, in order, computed in ``jobs`` processes.
 
     ``jobs`` None means one per core; with one job (or one item) everything runs in this
     process. ``fn`` and ``initializer`` must be module-level functions; ``initializer(*initargs)``
     runs once per process (here too when ``jobs`` is 1). ``fn`` should return its failures
-    rather than raise: an exception ends the iteration. At most ``4 * jobs`` items are in
+    rather than raise: an exception ends the iteration. If a worker dies (a crash inside a
+    C library), the items it may have held are run again one by one in fresh processes and
+    ``crashed(item)`` is yielded for each that kills its process too; without ``crashed``
+    the death ends the iteration (BrokenProcessPool). At most ``4 * jobs`` items are in
     flight, so memory stays bounded for any number of items. ``progress`` draws a tqdm bar
     on stderr.
     """
@@ -58,28 +63,59 @@ def ordered_map(fn, items, jobs: int | None = None, initializer=None, initargs=(
                 bar.update()
                 yield result
             return
-        # fork shares the parent's loaded model and imports; elsewhere each worker starts afresh
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
-                                 initializer=_worker_start, initargs=(initializer, initargs)) as pool:
-            pending, ahead = [], iter(items)
-            try:
-                for item in ahead:
-                    pending.append(pool.submit(fn, item))
-                    if len(pending) >= 4 * jobs:
-                        break
-                while pending:
-                    result = pending.pop(0).result()
-                    for item in ahead:
-                        pending.append(pool.submit(fn, item))
-                        break
-                    bar.update()
-                    yield result
-            finally:
-                for f in pending:
-                    f.cancel()
+        for result in _in_processes(fn, items, jobs, (initializer, initargs), crashed):
+            bar.update()
+            yield result
     finally:
         bar.close()
+
+
+def _pool(jobs, init):
+    # fork shares the parent's loaded model and imports; elsewhere each worker starts afresh
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
+                               initializer=_worker_start, initargs=init)
+
+
+def _in_processes(fn, items, jobs, init, crashed):
+    ahead, pending = iter(items), deque()  # (item, future) in item order
+    pool = _pool(jobs, init)
+    try:
+        while True:
+            try:
+                while len(pending) < 4 * jobs and (item := next(ahead, _END)) is not _END:
+                    pending.append((item, None))  # kept even if submit finds the pool broken
+                    pending[-1] = (item, pool.submit(fn, item))
+                if not pending:
+                    return
+                result = pending[0][1].result()
+            except BrokenProcessPool:
+                if crashed is None:
+                    raise
+                pool.shutdown(wait=True, cancel_futures=True)
+                for item, f in pending:  # which one killed it is unknown: each unfinished one alone, in order
+                    if f is not None and f.done() and not f.cancelled() and f.exception() is None:
+                        yield f.result()
+                        continue
+                    with _pool(1, init) as alone:
+                        try:
+                            result = alone.submit(fn, item).result()
+                        except BrokenProcessPool:
+                            result = crashed(item)
+                    yield result
+                pending.clear()
+                pool = _pool(jobs, init)
+                continue
+            pending.popleft()
+            yield result
+    finally:
+        for _, f in pending:
+            if f is not None:
+                f.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_END = object()
 
 
 def say(message: str) -> None:

@@ -1,8 +1,10 @@
 """Batches: inputs from files, folders, stdin, TIFF and PDF pages; workers in order; keep going; -o DIR."""
 import io
 import json
+import os
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pytest
@@ -88,6 +90,19 @@ def test_ordered_map_keeps_input_order_across_processes():
     assert list(ordered_map(_slow_square, [], jobs=2)) == []
 
 
+def _dies_on_3(x):
+    if x == 3:
+        os._exit(1)  # like a crash inside a C library: the process is gone
+    return x * x
+
+
+def test_a_worker_that_dies_costs_only_its_item():
+    got = list(ordered_map(_dies_on_3, range(12), jobs=2, crashed=lambda x: f"crashed {x}"))
+    assert got == [0, 1, 4, "crashed 3"] + [x * x for x in range(4, 12)]
+    with pytest.raises(BrokenProcessPool):
+        list(ordered_map(_dies_on_3, range(6), jobs=2))
+
+
 def run_extract(args, cnn, capsys, **kw):
     out = io.StringIO()
     code = extract([str(a) for a in args], cnn, MODEL, stdout=out, **kw)
@@ -113,6 +128,20 @@ def test_parallel_output_equals_serial_output(docs, cnn, capsys):
     parallel = run_extract([docs], cnn, capsys, fmt="tsv", jobs=2)
     assert serial == parallel and serial[0] == 1
     assert [len(p["lines"]) for p in CHECKS["tsv"](serial[1])] == [1, 1, 1, 1, 1, 1]  # 2 PNGs, PDF and TIFF pages
+
+
+def test_page_warnings_are_printed_on_stderr(docs, cnn, capsys, monkeypatch):
+    from ocr_cli.page import read_page
+
+    def doubtful(image, recognizer):
+        page = read_page(image, recognizer)
+        page.warnings = ["the text may be upside down"]
+        return page
+
+    monkeypatch.setattr("ocr_cli.page.read_page", doubtful)  # the worker looks it up per page
+    code, out, err = run_extract([docs / "scan.tif"], cnn, capsys, jobs=1)
+    assert code == 0 and err.splitlines() == [f"warning: {docs / 'scan.tif'}: page {k}: the text may be upside down"
+                                              for k in (1, 2)]
 
 
 def test_text_of_several_pages_has_numbered_headers(docs, cnn, capsys):

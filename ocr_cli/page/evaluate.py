@@ -77,6 +77,11 @@ def _score_page(task):
             **rates(counts), "seconds": seconds}
 
 
+def _crashed(task):
+    name, image, _ = task
+    return {"image": name, "error": f"{image}: the reader crashed on it (its process died)"}
+
+
 def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | None = 1, progress: bool = False) -> dict:
     """Read every image in ``directory`` that has a ``<stem>.txt`` beside it and score it.
 
@@ -113,7 +118,7 @@ def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | Non
         raise OcrError(f"{directory}: none of its {len(images)} images has a <stem>.txt ground truth beside it")
     start = time.perf_counter()
     pages = []
-    for r in ordered_map(_score_page, tasks, jobs, use_recognizer, (recognizer,), progress):
+    for r in ordered_map(_score_page, tasks, jobs, use_recognizer, (recognizer,), progress, crashed=_crashed):
         if "error" in r:
             errors.append(r["error"])
         else:
