@@ -28,14 +28,19 @@ def test_numpy_twin_matches_torch_with_trained_looking_batchnorm(tmp_path):
     assert np.allclose(fast.predict_proba(X), rec.predict_proba(X), atol=1e-5)
 
 
-def test_other_models_and_bad_files_fall_back(tmp_path):
+def test_other_models_fall_back_and_bad_files_fail_like_the_torch_loader(tmp_path):
+    from ocr_cli.errors import OcrError
     from ocr_cli.recognizers.torch_nets import FCRecognizer
 
     assert load_numpy_cnn(FCRecognizer(CLASSES).save(tmp_path / "fc.pt")) is None
     (tmp_path / "bad.pt").write_bytes(b"not a zip")
     (tmp_path / "bad.json").write_text('{"model": "cnn", "classes": "AB"}')
-    assert load_numpy_cnn(tmp_path / "bad.pt") is None
-    assert load_numpy_cnn(tmp_path / "missing.pt") is None
+    for path in (tmp_path / "bad.pt", tmp_path / "missing.pt"):  # no detour through torch to find out
+        with pytest.raises(OcrError) as fast:
+            load_numpy_cnn(path)
+        with pytest.raises(OcrError) as slow:
+            load_recognizer(path)
+        assert str(fast.value) == str(slow.value)
 
 
 def test_shipped_cnn_twin_agrees():

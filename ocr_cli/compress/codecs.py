@@ -181,16 +181,13 @@ def load_codec(path):
     """Read a codec written by ``save``: a PCA projection or an autoencoder."""
     from ocr_cli.nn import load_model
 
+    from ocr_cli.nn.model import read_npz_model
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise OcrError(f"{path}: no such model file (train it first with `ocr compress train`)")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["__meta__"]))
-            arrays = {k: z[k] for k in z.files if k != "__meta__"}
-    except Exception as e:  # zipfile, json, key and OS errors all mean "not our file"
-        raise OcrError(f"{path}: not a readable compression model ({type(e).__name__}: {e})") from None
-    if isinstance(meta, dict) and meta.get("format") == FORMAT:
+    meta, arrays = read_npz_model(path)
+    if meta.get("format") == FORMAT:
         return PCA.from_arrays(meta, arrays, path)
     model, meta = load_model(path)  # the NN core's clear errors if it is no NumPy model either
     info = meta.get("codec") or {}

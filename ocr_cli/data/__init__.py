@@ -107,8 +107,17 @@ def load_dataset(name_or_names, split: str = "train", path=None, data_dir=None, 
     Xs, ys = [], []
     for name, own_path in _parse(name_or_names):
         X, y = lookup(LOADERS, name, "dataset")(split, own_path or path, data_dir, n, seed)
+        X, y = np.asarray(X, np.float32), np.asarray(y)
+        if y.ndim != 1 or X.size != len(y) * SIZE * SIZE:
+            raise OcrError(f"dataset {name}: loader gave samples of shape {X.shape} with labels {y.shape}")
+        X = X.reshape(-1, SIZE, SIZE)
+        bad = (y < 0) | (y >= len(CLASSES)) | (y != np.round(y)) if len(y) else y.astype(bool)
+        if bad.any():
+            raise OcrError(f"dataset {name}: label {y[bad][0]} is outside the {len(CLASSES)} classes {CLASSES}")
+        if not np.isfinite(X).all():
+            raise OcrError(f"dataset {name}: samples hold NaN or infinite values")
         if n is not None and len(y) > n:  # loaders may already have drawn the subset
             X, y = subsample(X, y, n, seed)
-        Xs.append(np.asarray(X, np.float32).reshape(-1, SIZE, SIZE))
-        ys.append(np.asarray(y, np.int64))
+        Xs.append(X)
+        ys.append(y.astype(np.int64))
     return np.concatenate(Xs), np.concatenate(ys), CLASSES

@@ -18,8 +18,11 @@ class, so it is mapped to A–Z as is; prefer ``balanced`` or ``byclass`` for cl
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import socket
 import string
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -34,24 +37,43 @@ MNIST5K_SLICES = {"train": (0, 4000), "valid": (4000, 4500), "test": (4500, 5000
 _DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
+MAX_RAW_BYTES = 1 << 30  # an IDX or CSV file once decompressed (EMNIST byclass images: 547 MB)
+
+
+def read_raw(path, what: str) -> bytes:
+    """A data file's bytes, gunzipped when it ends in ``.gz``; regular files only, at most
+    :data:`MAX_RAW_BYTES` however small the compressed file."""
+    from ocr_cli.fileio import open_input, read_at_most
+
+    path = Path(path)
+    with open_input(path, MAX_RAW_BYTES, what) as f:
+        try:
+            if path.suffix == ".gz":
+                return read_at_most(gzip.GzipFile(fileobj=f), MAX_RAW_BYTES, path, what, "inflates to more")
+            return read_at_most(f, MAX_RAW_BYTES, path, what)
+        except (OSError, EOFError, zlib.error) as e:
+            raise OcrError(f"{path}: cannot read {what} ({e})") from None
+
+
 def read_idx(path) -> np.ndarray:
     """Read an IDX file (the MNIST container format), gzip-compressed or not."""
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as e:
-        raise OcrError(f"{path}: cannot read IDX file ({e})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
+    raw = read_raw(path, "IDX file")
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES or not 1 <= raw[3] <= 4:
         raise OcrError(f"{path}: not an IDX file")
     ndim = raw[3]
-    dims = np.frombuffer(raw, ">u4", ndim, 4).astype(int)
-    dtype = np.dtype(_DTYPES[raw[2]])
-    start, count = 4 + 4 * ndim, int(np.prod(dims))
-    if len(raw) < start + count * dtype.itemsize:
+    if len(raw) < 4 + 4 * ndim:
         raise OcrError(f"{path}: truncated IDX file")
-    return np.frombuffer(raw, dtype, count, start).reshape(dims)
+    dims = [int(d) for d in np.frombuffer(raw, ">u4", ndim, 4)]
+    dtype = np.dtype(_DTYPES[raw[2]])
+    start, count = 4 + 4 * ndim, math.prod(dims)
+    if len(raw) != start + count * dtype.itemsize:
+        raise OcrError(f"{path}: IDX header declares {'×'.join(map(str, dims))} values, "
+                       f"which is not what the file holds ({len(raw) - start:,} bytes)")
+    a = np.frombuffer(raw, dtype, count, start).reshape(dims)
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise OcrError(f"{path}: IDX data holds NaN or infinite values")
+    return a
 
 
 def _find(data_dir: Path, sub: str, stem: str):
@@ -180,11 +202,15 @@ def load_mnist5k(split, path, data_dir, n, seed):
     """
     f = Path(path) if path is not None else mnist5k_file()
     try:
-        rows = np.loadtxt(f, delimiter=",", dtype=np.float32, ndmin=2)
-    except (OSError, ValueError, EOFError) as e:
-        raise OcrError(f"{f}: cannot read the mnist_5k CSV ({e})") from None
+        rows = np.loadtxt(io.BytesIO(read_raw(f, "mnist_5k CSV")), delimiter=",", dtype=np.float32, ndmin=2)
+    except ValueError as e:
+        raise OcrError(f"{f}: cannot read the mnist_5k CSV ({str(e)[:100]})") from None
     if rows.shape[1] != 28 * 28 + 1:
         raise OcrError(f"{f}: expected 785 columns (784 pixels + label), got {rows.shape[1]}")
+    bad = ~np.isin(rows[:, -1], np.arange(10))
+    if bad.any() or not np.isfinite(rows).all():
+        which = f"label {rows[bad.argmax(), -1]:g} in row {bad.argmax() + 1}" if bad.any() else "NaN or infinite values"
+        raise OcrError(f"{f}: {which} (labels must be the digits 0-9)")
     lo, hi = MNIST5K_SLICES[split]
     rows = rows[np.random.default_rng(5000).permutation(len(rows))]  # fixed: the splits never move
     rows = rows[lo * len(rows) // 5000: hi * len(rows) // 5000]

@@ -39,14 +39,60 @@ def find_mat(kind: str, split: str, path, data_dir) -> Path:
                    f"{', '.join(str(r) for r in roots)} (give --path)")
 
 
+MAX_MAT_BYTES = 256 << 20  # the file, and its compressed variables once inflated (nist36_train: 92 MB)
+
+
+def _check_inflation(f, path) -> None:
+    """Refuse a MATLAB v5 file whose compressed variables would inflate to more than
+    :data:`MAX_MAT_BYTES` (a few-MB zip bomb), by inflating them once in bounded chunks and counting."""
+    import struct
+    import zlib
+
+    header = f.read(128)
+    if len(header) < 128 or header[126:128] not in (b"IM", b"MI"):
+        f.seek(0)
+        return  # not v5 (v4 has no compression; anything else loadmat refuses)
+    endian = "<" if header[126:128] == b"IM" else ">"
+    total, limit = 0, MAX_MAT_BYTES
+    while True:
+        tag = f.read(8)
+        if len(tag) < 8:
+            break
+        kind, nbytes = struct.unpack(endian + "II", tag)
+        if kind != 15:  # miCOMPRESSED
+            f.seek(nbytes, 1)
+            continue
+        inflate, left = zlib.decompressobj(), nbytes
+        while left > 0 and not inflate.eof:
+            chunk = f.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
+            data = inflate.decompress(chunk, 1 << 20)
+            while True:
+                total += len(data)
+                if total > limit:
+                    raise OcrError(f"{path}: its compressed variables inflate to more than {limit >> 20} MB")
+                if not inflate.unconsumed_tail:
+                    break
+                data = inflate.decompress(inflate.unconsumed_tail, 1 << 20)
+    f.seek(0)
+
+
 def read_nist_mat(path, split: str, n_classes: int, normalize: bool = True):
     """Read one split of a NIST ``.mat`` file as ``(X, y)`` with ``y`` indices into the first ``n_classes``."""
     import scipy.io
 
-    try:
-        mat = scipy.io.loadmat(path)
-    except (OSError, ValueError, TypeError, NotImplementedError) as e:
-        raise OcrError(f"{path}: not a readable .mat file ({e})") from None
+    from ocr_cli.fileio import open_input
+
+    with open_input(path, MAX_MAT_BYTES, ".mat file") as f:
+        try:
+            _check_inflation(f, path)
+            mat = scipy.io.loadmat(f)
+        except OcrError:
+            raise
+        except Exception as e:  # MatReadError, zlib and struct errors, truncated data: scipy raises many kinds
+            raise OcrError(f"{path}: not a readable .mat file ({type(e).__name__}: {str(e)[:80]})") from None
     dkey, lkey = f"{split}_data", f"{split}_labels"
     if dkey not in mat or lkey not in mat:
         have = sorted({k.split("_")[0] for k in mat if k.endswith("_data")})
@@ -55,6 +101,10 @@ def read_nist_mat(path, split: str, n_classes: int, normalize: bool = True):
     if data.ndim != 2 or data.shape[1] != SIZE * SIZE or labels.shape != (len(data), n_classes):
         raise OcrError(f"{path}: expected {dkey} N×{SIZE * SIZE} and {lkey} N×{n_classes}, "
                        f"got {data.shape} and {labels.shape}")
+    if data.dtype.kind not in "uif" or labels.dtype.kind not in "uifb" or not np.isfinite(data).all():
+        raise OcrError(f"{path}: {dkey} must be finite real numbers and {lkey} numbers")
+    if len(labels) and not (np.isin(labels, (0, 1)).all() and (labels.sum(axis=1) == 1).all()):
+        raise OcrError(f"{path}: {lkey} is not one-hot (every row one 1, the rest 0)")
     X = np.clip(1.0 - data.reshape(-1, SIZE, SIZE, order="F"), 0.0, 1.0).astype(np.float32)
     if normalize:
         X = np.stack([normalize_glyph(x) for x in X]) if len(X) else X

@@ -29,13 +29,14 @@ def page_files(path) -> list[tuple[Path, Path]]:
 
 
 def load_pages(split, path, data_dir, n, seed):
+    from ocr_cli.fileio import read_text
     from ocr_cli.page.labels import page_samples
 
     if path is None:
         raise OcrError("the pages dataset needs --path (a page image with IMAGE.txt, or a folder of them)")
     Xs, ys = [np.zeros((0, SIZE, SIZE), np.float32)], [np.zeros(0, np.int64)]
     for image, text in page_files(path):
-        X, y, _ = page_samples(image, text.read_text())
+        X, y, _ = page_samples(image, read_text(text))
         Xs.append(X)
         ys.append(y)
     return np.concatenate(Xs), np.concatenate(ys)

@@ -16,6 +16,7 @@ from ocr_cli.errors import OcrError
 from ocr_cli.nn.layers import ACTIVATIONS, INITS, Layer, Linear
 
 FORMAT = "ocr_cli.nn/1"
+MAX_LOAD_PARAMETERS = 20_000_000  # a file's metadata may not ask for a larger network
 
 
 class Sequential:
@@ -111,28 +112,47 @@ def save_model(model: Sequential, path, classes: str | None = None, extra: dict 
     return path
 
 
-def _read_npz(path) -> tuple[dict, dict[str, np.ndarray]]:
-    path = Path(path)
-    if not path.is_file():
-        raise OcrError(f"{path}: no such model file")
+def read_npz_model(path) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(metadata, arrays)`` of a file written by :func:`save_model` (or any ``.npz`` with a
+    JSON ``__meta__``), read with :func:`ocr_cli.fileio.read_npz`'s bounds and checks."""
+    from ocr_cli.fileio import read_npz
+
+    arrays = read_npz(path)
+    if "__meta__" not in arrays:
+        raise OcrError(f"{path}: not an ocr-cli NumPy model (no metadata)")
+    meta = arrays.pop("__meta__")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except KeyError:
-        raise OcrError(f"{path}: not an ocr-cli NumPy model (no metadata)") from None
-    except Exception as e:  # zipfile, pickle, json, EOF and OS errors all mean "not readable"
-        raise OcrError(f"{path}: not a readable model file ({type(e).__name__}: {e})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise OcrError(f"{path}: not an ocr-cli NumPy model (format {meta.get('format') if isinstance(meta, dict) else meta!r})")
+        meta = json.loads(str(meta)) if meta.dtype.kind == "U" and meta.ndim == 0 else None
+    except (ValueError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise OcrError(f"{path}: not an ocr-cli NumPy model (its metadata is not a JSON object)")
+    for name, a in arrays.items():
+        if not np.issubdtype(a.dtype, np.number) or (np.issubdtype(a.dtype, np.inexact) and not np.isfinite(a).all()):
+            raise OcrError(f"{path}: parameter {name} is not finite numbers")
+    return meta, arrays
+
+
+def _read_npz(path) -> tuple[dict, dict[str, np.ndarray]]:
+    meta, arrays = read_npz_model(path)
+    if meta.get("format") != FORMAT:
+        raise OcrError(f"{path}: not an ocr-cli NumPy model (format {str(meta.get('format'))[:40]!r})")
     return meta, arrays
 
 
 def load_model(path) -> tuple[Sequential, dict]:
     """Rebuild a model saved by :func:`save_model`; return ``(model, metadata)``."""
     meta, arrays = _read_npz(path)
+    sizes = meta.get("sizes")
+    if not (isinstance(sizes, list) and 2 <= len(sizes) <= 32
+            and all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 10**6 for s in sizes)):
+        raise OcrError(f"{path}: model metadata has no valid layer sizes ({str(sizes)[:60]})")
+    if sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])) > MAX_LOAD_PARAMETERS:
+        raise OcrError(f"{path}: layer sizes {sizes} make more than {MAX_LOAD_PARAMETERS:,} parameters")
+    if meta.get("dtype", "float64") not in ("float32", "float64"):
+        raise OcrError(f"{path}: model dtype {str(meta.get('dtype'))[:20]!r} is not float32 or float64")
     try:
-        model = build_mlp(meta["sizes"], meta["hidden"], meta["output"], dtype=meta.get("dtype", "float64"))
+        model = build_mlp(sizes, meta["hidden"], meta["output"], dtype=meta.get("dtype", "float64"))
     except (KeyError, TypeError) as e:
         raise OcrError(f"{path}: model metadata is incomplete ({e})") from None
     model.set_params(arrays, source=str(path))

@@ -19,6 +19,40 @@ from ocr_cli.recognizers import REGISTRY
 from ocr_cli.registry import lookup
 
 MODELS_DIR = Path(os.environ.get("OCR_MODELS_DIR", Path(__file__).resolve().parents[2] / "models"))
+# The largest network a sidecar may declare (the shipped ones have 0.36 M and 0.54 M): checked
+# before anything is allocated, so a few-byte sidecar cannot ask for gigabytes.
+MAX_PARAMETERS = 20_000_000
+MAX_CLASSES = 1000
+
+
+def check_classes(classes) -> str:
+    """The class list: a string of distinct characters."""
+    if not isinstance(classes, str) or not 1 <= len(classes) <= MAX_CLASSES or len(set(classes)) != len(classes):
+        raise OcrError(f"the class list must be a string of 1 to {MAX_CLASSES} distinct characters, got {str(classes)[:60]}")
+    return classes
+
+
+def check_size(name: str, n_parameters: int) -> None:
+    if n_parameters > MAX_PARAMETERS:
+        raise OcrError(f"a {name} of this architecture has {n_parameters:,} parameters, "
+                       f"more than the {MAX_PARAMETERS:,} a model may have")
+
+
+def positive_ints(value, what: str, count: int | None = None, most: int = 100_000) -> list[int]:
+    """``value`` (an int or a list of them) as a list of ints in 1..``most``, or a clear error."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if (not values or (count is not None and len(values) != count) or len(values) > 16
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= most for v in values)):
+        n = f"{count} " if count else ""
+        raise OcrError(f"{what} must be {n}whole numbers from 1 to {most:,}, got {str(value)[:60]}")
+    return values
+
+
+def check_finite(arrays: dict, path) -> None:
+    """Weights that are NaN or infinite would read every glyph as the first class."""
+    for name, a in arrays.items():
+        if np.issubdtype(np.asarray(a).dtype, np.inexact) and not np.isfinite(a).all():
+            raise OcrError(f"{path}: parameter {name} holds NaN or infinite values (a diverged training run?)")
 
 
 @dataclass(frozen=True)
@@ -42,7 +76,7 @@ class Recognizer:
     uses_torch: bool = False  # trained by a torch optimiser step (else the NumPy core's)
 
     def __init__(self, classes: str):
-        self.classes = classes
+        self.classes = check_classes(classes)
         self.info: dict = {}  # the sidecar of a loaded model: command, data, metrics ...
 
     @classmethod
@@ -75,7 +109,11 @@ class Recognizer:
 
     @classmethod
     def from_arch(cls, classes: str, **arch) -> "Recognizer":
-        return cls(classes, **arch)
+        """An untrained recognizer of this architecture; constructors check sizes before allocating."""
+        try:
+            return cls(classes, **arch)
+        except TypeError as e:  # a key the constructor does not take
+            raise OcrError(f"not a {cls.name} architecture: {arch} ({e})") from None
 
     def save(self, path, info: dict | None = None) -> Path:
         """Write weights and sidecar (atomically); ``info`` adds training details and metrics."""
@@ -98,27 +136,50 @@ def sidecar_path(path) -> Path:
     return Path(path).with_suffix(".json")
 
 
+def read_model_meta(path) -> tuple[dict, Path]:
+    """A saved model's checked sidecar and the path of its weights: ``(meta, weights)``.
+
+    ``path`` is the weights file or the sidecar. The sidecar must name a known recognizer,
+    a class list (a string) and an architecture (an object).
+    """
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        raise OcrError(f"{path}: no such model file")
+    sidecar = sidecar_path(path)
+    if not sidecar.exists() and not sidecar.is_symlink():
+        raise OcrError(f"{path}: its sidecar {sidecar.name} is missing (a model is weights + JSON sidecar)")
+    meta = read_json(sidecar, "model sidecar")
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), str) or "classes" not in meta:
+        raise OcrError(f"{sidecar}: not an ocr-cli model sidecar (needs 'model' and 'classes')")
+    if not isinstance(meta.setdefault("arch", {}), dict):
+        raise OcrError(f"{sidecar}: 'arch' must be an object of architecture parameters")
+    try:
+        check_classes(meta["classes"])
+    except OcrError as e:
+        raise OcrError(f"{sidecar}: {e}") from None
+    if meta["model"] not in REGISTRY:
+        raise OcrError(f"{sidecar}: unknown model {str(meta['model'])[:40]!r}; choose one of: {', '.join(REGISTRY)}")
+    # the weights' suffix without importing the recognizer's module (that would import torch)
+    return meta, path.with_suffix(".npz" if meta["model"] == "mlp" else ".pt")
+
+
 def load_recognizer(path) -> Recognizer:
     """Load a saved recognizer from its weights file (or its sidecar), with clear errors."""
-    path = Path(path)
-    if not path.exists():
-        raise OcrError(f"{path}: no such model file")
-    if not sidecar_path(path).is_file():
-        raise OcrError(f"{path}: its sidecar {sidecar_path(path).name} is missing (a model is weights + JSON sidecar)")
-    meta = read_json(sidecar_path(path))
-    if not isinstance(meta, dict) or "model" not in meta or "classes" not in meta:
-        raise OcrError(f"{sidecar_path(path)}: not an ocr-cli model sidecar (needs 'model' and 'classes')")
+    meta, weights = read_model_meta(path)
     cls = get_recognizer_class(meta["model"])
-    weights = path.with_suffix(cls.weights_suffix)
-    if not weights.is_file():
+    weights = weights.with_suffix(cls.weights_suffix)
+    if not weights.exists() and not weights.is_symlink():
         raise OcrError(f"{weights}: no such model file")
     try:
-        rec = cls.from_arch(meta["classes"], **meta.get("arch", {}))
+        rec = cls.from_arch(meta["classes"], **meta["arch"])
+    except OcrError as e:
+        raise OcrError(f"{sidecar_path(path)}: {e}") from None
+    try:
         rec.load_weights(weights)
     except OcrError:
         raise
-    except Exception as e:  # corrupt or mismatched files raise all sorts of library errors
-        raise OcrError(f"{weights}: cannot load {meta['model']} model ({type(e).__name__}: {e})") from None
+    except Exception as e:  # mismatched files raise all sorts of library errors
+        raise OcrError(f"{weights}: cannot load {meta['model']} model ({type(e).__name__}: {str(e)[:100]})") from None
     rec.info = meta
     return rec
 

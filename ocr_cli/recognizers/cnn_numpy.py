@@ -8,51 +8,41 @@ a test checks both give the same probabilities.
 """
 from __future__ import annotations
 
-import pickle
-import zipfile
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from ocr_cli.errors import OcrError
-from ocr_cli.recognizers.base import Recognizer, read_json, sidecar_path
+from ocr_cli.recognizers.base import Recognizer, check_finite, check_size, positive_ints, read_model_meta
+from ocr_cli.recognizers.ptfile import read_state_dict
 
-STORAGE_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-                  "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
-                  "ByteStorage": np.uint8, "CharStorage": np.int8, "BoolStorage": np.bool_}
+__all__ = ["NumpyCNN", "check_cnn_arch", "load_numpy_cnn", "read_state_dict"]
 BN_EPS = 1e-5
+CONVS = (("features.0", "features.1"), ("features.4", "features.5"), ("features.8", "features.9"))
 
 
-def read_state_dict(path) -> dict:
-    """``{name: ndarray}`` from a ``torch.save``\\ d state dict (zip format), without torch."""
-    with zipfile.ZipFile(path) as zf:
-        pkl = next(n for n in zf.namelist() if n.endswith("/data.pkl") or n == "data.pkl")
-        prefix = pkl[: -len("data.pkl")]
+def check_cnn_arch(n_classes: int, channels=(32, 64, 128), hidden: int = 128, dropout: float = 0.3) -> dict:
+    """The cnn's architecture parameters, checked (and its size bounded) before any allocation."""
+    channels = positive_ints(channels, "cnn channels", count=3)
+    hidden = positive_ints(hidden, "the cnn's hidden width", count=1)[0]
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise OcrError(f"cnn dropout must be in [0, 1), got {str(dropout)[:20]}")
+    c = [1, *channels]
+    n = sum(9 * a * b + 4 * b for a, b in zip(c[:-1], c[1:])) + (c[-1] * 16 + 1) * hidden + (hidden + 1) * n_classes
+    check_size("cnn", n)
+    return {"channels": channels, "hidden": hidden, "dropout": float(dropout)}
 
-        def rebuild(storage, offset, size, stride, *_):
-            if not size:
-                return storage[offset].copy()
-            item = storage.itemsize
-            return np.lib.stride_tricks.as_strided(storage[offset:], shape=tuple(size),
-                                                   strides=[s * item for s in stride]).copy()
 
-        class Unpickler(pickle.Unpickler):
-            def find_class(self, module, name):
-                if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
-                    return rebuild
-                if module == "torch" and name in STORAGE_DTYPES:
-                    return STORAGE_DTYPES[name]
-                if (module, name) == ("collections", "OrderedDict"):
-                    return OrderedDict
-                raise pickle.UnpicklingError(f"unexpected object {module}.{name}")
-
-            def persistent_load(self, pid):
-                _, dtype, key, _, numel = pid
-                return np.frombuffer(zf.read(f"{prefix}data/{key}"), dtype=dtype)[:numel]
-
-        with zf.open(pkl) as f:
-            return dict(Unpickler(f).load())
+def cnn_shapes(channels, hidden: int, n_classes: int) -> dict[str, tuple]:
+    """The state-dict shapes of :class:`~ocr_cli.recognizers.torch_nets.CNNNet` (BatchNorm counters excluded)."""
+    shapes, c_in = {}, 1
+    for (conv, bn), c in zip(CONVS, channels):
+        shapes[f"{conv}.weight"] = (c, c_in, 3, 3)
+        shapes.update({f"{bn}.{k}": (c,) for k in ("weight", "bias", "running_mean", "running_var")})
+        c_in = c
+    shapes.update({"head.2.weight": (hidden, c_in * 16), "head.2.bias": (hidden,),
+                   "head.5.weight": (n_classes, hidden), "head.5.bias": (n_classes,)})
+    return shapes
 
 
 class NumpyCNN(Recognizer):
@@ -61,18 +51,23 @@ class NumpyCNN(Recognizer):
     name = "cnn"
     weights_suffix = ".pt"
 
-    def __init__(self, classes: str, state: dict):
+    def __init__(self, classes: str, state: dict, channels=(32, 64, 128), hidden: int = 128, source="weights"):
         super().__init__(classes)
+        for name, shape in cnn_shapes(channels, hidden, len(classes)).items():
+            if name not in state:
+                raise OcrError(f"{source}: weights do not fit this cnn architecture (missing {name})")
+            if state[name].shape != shape:
+                raise OcrError(f"{source}: weights do not fit this cnn architecture "
+                               f"({name} has shape {state[name].shape}, the sidecar's architecture needs {shape})")
+        check_finite(state, source)
         self.convs = []
-        for conv, bn in (("features.0", "features.1"), ("features.4", "features.5"), ("features.8", "features.9")):
+        for conv, bn in CONVS:
             scale = state[f"{bn}.weight"] / np.sqrt(state[f"{bn}.running_var"] + BN_EPS)
             w = state[f"{conv}.weight"] * scale[:, None, None, None]  # (out, in, 3, 3)
             self.convs.append((w.transpose(2, 3, 1, 0).reshape(-1, len(w)).astype(np.float32),  # rows: (dy, dx, in)
                                (state[f"{bn}.bias"] - state[f"{bn}.running_mean"] * scale).astype(np.float32)))
         self.fc = [(state[f"head.{k}.weight"].T.astype(np.float32), state[f"head.{k}.bias"].astype(np.float32))
                    for k in (2, 5)]
-        if self.fc[-1][1].shape[0] != len(classes):
-            raise ValueError("head size does not match the class list")
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probabilities for ``(N, 32, 32)`` samples. One BLAS thread: these matrices are too
@@ -101,15 +96,16 @@ class NumpyCNN(Recognizer):
 
 
 def load_numpy_cnn(path) -> NumpyCNN | None:
-    """A :class:`NumpyCNN` for a saved ``cnn`` model, or None if the files are not one it can run
-    (another model, another architecture, an unreadable file): callers then load with torch."""
-    path = Path(path)
-    try:
-        meta = read_json(sidecar_path(path))
-        if meta.get("model") != "cnn" or len(meta.get("arch", {}).get("channels", (32, 64, 128))) != 3:
-            return None
-        rec = NumpyCNN(meta["classes"], read_state_dict(path.with_suffix(".pt")))
-    except (OcrError, OSError, KeyError, ValueError, StopIteration, pickle.UnpicklingError, zipfile.BadZipFile, TypeError, AttributeError):
+    """A :class:`NumpyCNN` for a saved ``cnn`` model, or None if the model is not one it can run
+    (another kind or architecture: callers then load it with torch). A damaged or hostile
+    file raises the same one-line :class:`OcrError` as :func:`load_recognizer`."""
+    meta, weights = read_model_meta(path)
+    if meta["model"] != "cnn":
         return None
+    try:
+        arch = check_cnn_arch(len(meta["classes"]), **meta["arch"])
+    except (OcrError, TypeError) as e:
+        raise OcrError(f"{weights.with_suffix('.json')}: {e}") from None
+    rec = NumpyCNN(meta["classes"], read_state_dict(weights), arch["channels"], arch["hidden"], source=weights)
     rec.info = meta
     return rec

@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from ocr_cli.nn import build_mlp, load_params, save_model, softmax
-from ocr_cli.recognizers.base import Recognizer, TrainDefaults
+from ocr_cli.recognizers.base import Recognizer, TrainDefaults, check_size, positive_ints
+
+
+def dense_parameters(hidden, n_classes: int) -> int:
+    """Weights and biases of a 1024-hidden...-n_classes fully connected net."""
+    sizes = [32 * 32, *hidden, n_classes]
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 class MLPRecognizer(Recognizer):
@@ -23,7 +29,8 @@ class MLPRecognizer(Recognizer):
 
     def __init__(self, classes: str, hidden=(64,), activation: str = "sigmoid", seed: int = 0):
         super().__init__(classes)
-        self.hidden, self.activation = [int(h) for h in hidden], activation
+        self.hidden, self.activation = positive_ints(hidden, "mlp hidden sizes"), activation
+        check_size(self.name, dense_parameters(self.hidden, len(classes)))
         self.model = build_mlp((32 * 32, *self.hidden, len(classes)), hidden=activation, output="linear",
                                seed=seed, dtype=np.float32)
 

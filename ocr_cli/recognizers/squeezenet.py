@@ -92,6 +92,8 @@ class SqueezeNetRecognizer(TorchRecognizer):
 
     def __init__(self, classes: str, input_size: int = 64):
         super().__init__(classes)
+        if isinstance(input_size, bool) or not isinstance(input_size, int) or not 32 <= input_size <= 512:
+            raise OcrError(f"squeezenet input size must be a whole number from 32 to 512, got {str(input_size)[:20]}")
         self.net = GreySqueezeNet(len(classes), input_size)
 
     def arch(self) -> dict:

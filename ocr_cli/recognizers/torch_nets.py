@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ocr_cli.errors import OcrError
-from ocr_cli.recognizers.base import Recognizer, TrainDefaults
+from ocr_cli.recognizers.base import Recognizer, TrainDefaults, check_size, positive_ints
 
 TORCH_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
@@ -78,12 +78,12 @@ class TorchRecognizer(Recognizer):
         torch.save(self.net.state_dict(), path)
 
     def load_weights(self, path: Path) -> None:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # zip, pickle and torch errors alike mean "not a weights file"
-            raise OcrError(f"{path}: not a torch weights file ({type(e).__name__})") from None
-        if not isinstance(state, dict):
-            raise OcrError(f"{path}: not a state dict")
+        from ocr_cli.recognizers.base import check_finite
+        from ocr_cli.recognizers.ptfile import read_state_dict
+
+        arrays = read_state_dict(path)  # validated without torch: torch.load would read a zip bomb whole
+        check_finite(arrays, path)
+        state = {k: torch.from_numpy(v) for k, v in arrays.items()}
         try:
             self.net.load_state_dict(state)
         except RuntimeError as e:  # torch lists every mismatch on its own line; keep the first
@@ -124,8 +124,11 @@ class FCRecognizer(TorchRecognizer):
     defaults = TrainDefaults(optimizer="sgd", lr=0.05, batch_size=32, epochs=20)  # as the NumPy mlp
 
     def __init__(self, classes: str, hidden=(64,), activation: str = "sigmoid"):
+        from ocr_cli.recognizers.mlp import dense_parameters
+
         super().__init__(classes)
-        self.hidden, self.activation = [int(h) for h in hidden], activation
+        self.hidden, self.activation = positive_ints(hidden, "fc hidden sizes"), activation
+        check_size(self.name, dense_parameters(self.hidden, len(classes)))
         self.net = FCNet(len(classes), self.hidden, activation)
 
     @classmethod
@@ -191,8 +194,11 @@ class CNNRecognizer(TorchRecognizer):
     defaults = TrainDefaults(optimizer="adamw", lr=2e-3, batch_size=64, epochs=10, weight_decay=0.01)
 
     def __init__(self, classes: str, channels=(32, 64, 128), hidden: int = 128, dropout: float = 0.3):
+        from ocr_cli.recognizers.cnn_numpy import check_cnn_arch
+
         super().__init__(classes)
-        self.channels, self.hidden, self.dropout = [int(c) for c in channels], int(hidden), float(dropout)
+        arch = check_cnn_arch(len(classes), channels, hidden, dropout)
+        self.channels, self.hidden, self.dropout = arch["channels"], arch["hidden"], arch["dropout"]
         self.net = CNNNet(len(classes), self.channels, self.hidden, self.dropout)
 
     @classmethod

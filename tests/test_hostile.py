@@ -1,0 +1,527 @@
+"""Hostile input (issue 15): crafted files the tests make themselves, one class of attack per section.
+
+Every reader must answer a hostile file with one :class:`OcrError` line (or a correct
+result) before it allocates anything large, never block on a FIFO or read a device, and
+never crash the interpreter. A bounded property-based fuzz of the image reader, the model
+readers and the page pipeline closes the module.
+"""
+import gzip
+import io
+import json
+import signal
+import tracemalloc
+import zipfile
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+import scipy.io
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import hostile_files as hf
+from ocr_cli import fileio
+from ocr_cli.charset import CLASSES
+from ocr_cli.data import idx as idx_module
+from ocr_cli.data import LOADERS, load_dataset, nist
+from ocr_cli.errors import OcrError
+from ocr_cli.fileio import read_image, read_json, read_npz, read_text
+from ocr_cli.nn.model import load_model
+from ocr_cli.recognizers import load_recognizer
+from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
+from ocr_cli.recognizers.mlp import MLPRecognizer
+from ocr_cli.recognizers.ptfile import read_state_dict
+
+pytest.importorskip("ocr_cli.recognizers.torch_nets")  # torch imported here, not inside a timed block
+
+
+@contextmanager
+def deadline(seconds: float = 5.0):
+    """Fail (instead of hanging the suite) if the block takes longer than ``seconds``."""
+    def expired(*_):
+        raise TimeoutError(f"took longer than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@contextmanager
+def peak_memory_below(mb: float):
+    """Fail if the block's Python and NumPy allocations peak above ``mb`` megabytes."""
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < mb * 2**20, f"peak allocation {peak / 2**20:.0f} MB"
+
+
+def one_line_error(fn, *args, match=None, seconds=5.0, mb=100.0) -> str:
+    """``fn(*args)`` must raise a one-line OcrError, quickly and without a large allocation."""
+    with deadline(seconds), peak_memory_below(mb), pytest.raises(OcrError) as e:
+        fn(*args)
+    msg = str(e.value)
+    assert "\n" not in msg and len(msg) < 300, msg
+    if match:
+        assert match in msg, msg
+    return msg
+
+
+def both_cnn_loaders(path, match=None):
+    """The NumPy twin (page commands) and the torch loader (training) give the same error."""
+    fast = one_line_error(load_numpy_cnn, path, match=match)
+    slow = one_line_error(load_recognizer, path, match=match, mb=400)  # torch's own import and model
+    assert fast == slow
+
+
+# --- memory safety: a .pt that lies about its tensors -------------------------------------------------------
+
+@pytest.mark.parametrize("override,match", [
+    ({"head.2.weight": {"stride": (2**20, 1)}}, "reaches past its storage"),  # was SIGSEGV in as_strided
+    ({"head.5.bias": {"offset": 10**6}}, "reaches past its storage"),  # read memory beyond the storage
+    ({"features.1.num_batches_tracked": {"offset": 5}}, "reaches past its storage"),  # was IndexError
+    ({"head.5.bias": {"numel": 10**9}}, "declares 1,000,000,000 values"),
+    ({"head.5.bias": {"stride": (-1,)}}, "malformed tensor record"),
+    ({"head.5.bias": {"size": (2**62, 2**62), "stride": (0, 0)}}, "more than a model may have"),
+    ({"head.5.bias": {"size": (36,) * 9, "stride": (0,) * 9}}, "malformed tensor record"),
+])
+def test_tensor_records_outside_their_storage_are_refused(tmp_path, override, match):
+    path = hf.crafted_cnn(tmp_path / "bad.pt", override=override)
+    both_cnn_loaders(path, match)
+
+
+def test_a_valid_crafted_cnn_loads(tmp_path):
+    """The crafting helpers make files the loaders accept: the failures above are the crafted lies."""
+    path = hf.crafted_cnn(tmp_path / "ok.pt")
+    X = np.random.default_rng(0).random((3, 32, 32)).astype(np.float32)
+    assert np.allclose(load_numpy_cnn(path).predict_proba(X), load_recognizer(path).predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("damage,match", [
+    ("deflate", "is corrupt"),  # was zlib.error
+    ("encrypted", "is encrypted"),  # was RuntimeError
+    ("compression", "compression method 98"),  # was NotImplementedError
+    ("empty_pkl", "not a readable torch state dict"),  # was click's "Aborted!" (EOFError)
+    ("global", "unexpected object posix.system"),
+    ("not_dict", "not a state dict of named tensors"),
+    ("bad_storage", "unexpected storage reference"),
+    ("no_pkl", "no data.pkl"),
+    ("truncated", "not a zip archive"),
+    ("big_endian", "big-endian"),
+])
+def test_damaged_or_hostile_archives_are_one_line_errors(tmp_path, damage, match):
+    path = tmp_path / "bad.pt"
+    tensors, storages = hf.cnn_state()
+    pkls = {"empty_pkl": b"", "global": b"\x80\x02cposix\nsystem\nX\x04\x00\x00\x00trueR.",
+            "not_dict": b"\x80\x02K\x07.", "bad_storage": hf.state_pickle(tensors).replace(b"storage", b"storag!", 1)}
+    hf.crafted_cnn(path, pkl=pkls.get(damage), compression=zipfile.ZIP_DEFLATED if damage == "deflate" else 0)
+    if damage == "deflate":
+        hf.corrupt_deflate(path, "data/21")
+    elif damage == "encrypted":
+        hf.patch_zip_flags(path, "data/0", flag_bits=1)
+    elif damage == "compression":
+        hf.patch_zip_flags(path, "data/0", method=98)
+    elif damage == "no_pkl":
+        hf.write_torch_zip(path, [], storages).unlink()
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("archive/other.pkl", b"")
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:-200])
+    elif damage == "big_endian":
+        hf.write_torch_zip(path, tensors, storages, byteorder="big")
+    both_cnn_loaders(path, match)
+
+
+def test_nan_weights_are_refused(tmp_path):
+    tensors, storages = hf.cnn_state()
+    storages["19"] = np.full(36 * 128, np.nan, np.float32).tobytes()  # head.5.weight
+    path = hf.write_model(tmp_path / "nan.pt", hf.cnn_sidecar(), lambda p: hf.write_torch_zip(p, tensors, storages))
+    both_cnn_loaders(path, "NaN or infinite")
+    rec = MLPRecognizer(CLASSES, hidden=(8,))
+    rec.model.params["layer0.W"][0, 0] = np.inf
+    one_line_error(load_recognizer, rec.save(tmp_path / "inf"), match="not finite")
+
+
+# --- allocation bombs ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model,arch,match", [
+    ("mlp", {"hidden": [1_500_000], "activation": "sigmoid"}, "from 1 to 100,000"),  # was 17.6 GB
+    ("mlp", {"hidden": [90_000, 90_000], "activation": "sigmoid"}, "more than the 20,000,000"),
+    ("fc", {"hidden": [30_000], "activation": "sigmoid"}, "more than the 20,000,000"),
+    ("cnn", {"channels": [32, 64, 90_000], "hidden": 128, "dropout": 0.3}, "more than the 20,000,000"),
+    ("cnn", {"channels": [32, 64, 128], "hidden": 0, "dropout": 0.3}, "from 1 to"),
+    ("cnn", {"channels": [32, 64], "hidden": 128, "dropout": 0.3}, "must be 3 whole numbers"),
+    ("cnn", {"channels": [32, 64, 128], "hidden": 128, "dropout": 7}, "dropout must be in [0, 1)"),
+    ("cnn", {"channels": [32, 64, 128], "hidden": True, "dropout": 0.3}, "whole numbers"),
+    ("mlp", {"hidden": ["64"], "activation": "sigmoid"}, "whole numbers"),
+    ("mlp", {"hidden": [64], "activation": "sigmoid", "evil": 1}, "not a mlp architecture"),
+    ("squeezenet", {"input_size": 100_000}, "input size must be"),
+])
+def test_sidecars_cannot_declare_huge_or_nonsense_networks(tmp_path, model, arch, match):
+    path = tmp_path / f"m{'.npz' if model == 'mlp' else '.pt'}"
+    path.write_bytes(b"not looked at: the architecture is refused first")
+    path.with_suffix(".json").write_text(json.dumps({"model": model, "classes": CLASSES, "arch": arch}))
+    one_line_error(load_recognizer, path, match=match, mb=400)
+    if model == "cnn":
+        one_line_error(load_numpy_cnn, path, match=match)
+
+
+@pytest.mark.parametrize("meta,match", [
+    ({"model": "cnn", "classes": list(CLASSES)}, "class list must be a string"),  # was AttributeError
+    ({"model": "cnn", "classes": "AAB"}, "distinct characters"),
+    ({"model": "cnn", "classes": ""}, "class list"),
+    ({"model": "cnn", "classes": CLASSES, "arch": [1, 2]}, "'arch' must be an object"),
+    ({"model": ["cnn"], "classes": CLASSES}, "not an ocr-cli model sidecar"),
+    ({"model": "evil", "classes": CLASSES}, "unknown model"),
+    ([1, 2, 3], "not an ocr-cli model sidecar"),
+])
+def test_malformed_sidecars_are_one_line_errors(tmp_path, meta, match):
+    path = hf.crafted_cnn(tmp_path / "m.pt")
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    one_line_error(load_numpy_cnn, path, match=match)
+    one_line_error(load_recognizer, path, match=match)
+
+
+@pytest.mark.parametrize("text,match", [
+    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),  # RecursionError inside json
+    ('{"model": ' + "9" * 10_000 + "}", "not valid JSON"),  # too many digits for int()
+    (b"\xff\xfe{}", "not UTF-8"),
+])
+def test_json_bombs_and_bad_encodings(tmp_path, text, match):
+    f = tmp_path / "m.json"
+    f.write_bytes(text if isinstance(text, bytes) else text.encode())
+    one_line_error(read_json, f, match=match)
+
+
+def test_zip_bombs_are_refused_from_the_directory(tmp_path, monkeypatch):
+    monkeypatch.setattr(fileio, "MAX_ZIP_BYTES", 8 << 20)  # the same check as at 256 MB, with a small bomb
+    bomb = hf.zip_bomb_cnn(tmp_path / "bomb.pt", gigabytes=1 / 64)  # 16 MB of zeros in ~16 KB
+    assert bomb.stat().st_size < 2 << 20  # (1 MB of it the other, random, tensors)
+    both_cnn_loaders(bomb, "would inflate to 17 MB")
+
+
+def test_a_member_that_inflates_past_its_declared_size_is_cut_off(tmp_path):
+    """zipfile stops at the declared size, so the declared sizes the bound checks are what is read."""
+    path = hf.crafted_cnn(tmp_path / "m.pt", compression=zipfile.ZIP_DEFLATED)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("archive/data/21")
+    size = info.file_size.to_bytes(4, "little")
+    for pos in [i for i in range(len(data)) if data[i:i + 4] == size]:
+        data[pos:pos + 4] = (info.file_size // 2).to_bytes(4, "little")  # claim half of what is there
+    path.write_bytes(bytes(data))
+    both_cnn_loaders(path)
+
+
+def test_npy_headers_must_match_their_data(tmp_path):
+    path = hf.npz_with_header(tmp_path / "m.npz", "layer0.W", (1024, 2_000_000), meta={"format": "ocr_cli.nn/1"})
+    one_line_error(read_npz, path, match="declares shape (1024, 2000000)")
+    path = hf.npz_with_header(tmp_path / "o.npz", "x", (3,), b"\0" * 12, meta={"format": "ocr_cli.nn/1"})
+    with zipfile.ZipFile(path, "a") as zf:  # an object array would need pickle
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": "|O", "fortran_order": False, "shape": (1,)})
+        zf.writestr("obj.npy", buf.getvalue() + b"\x00" * 8)
+    one_line_error(read_npz, path, match="holds object data")
+
+
+def test_npz_metadata_cannot_declare_a_huge_network(tmp_path):
+    meta = {"format": "ocr_cli.nn/1", "sizes": [1024, 10**6, 1024], "hidden": "relu", "output": "sigmoid"}
+    one_line_error(load_model, hf.npz_with_header(tmp_path / "m.npz", "layer0.W", (1,), b"\0" * 4, meta=meta),
+                   match="more than 20,000,000 parameters")
+    meta.update(sizes=[1024, 8, 1024], dtype="object")
+    one_line_error(load_model, hf.npz_with_header(tmp_path / "d.npz", "layer0.W", (1,), b"\0" * 4, meta=meta),
+                   match="not float32 or float64")
+
+
+def test_gzip_bombs_in_idx_and_csv_files_are_cut_off(tmp_path, monkeypatch):
+    monkeypatch.setattr(idx_module, "MAX_RAW_BYTES", 4 << 20)
+    bomb = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(bomb, "wb") as f:
+        f.write(bytes([0, 0, 8, 3]) + np.array([10_000, 28, 28], ">u4").tobytes() + bytes(10_000 * 784))
+    one_line_error(idx_module.read_idx, bomb, match="inflates to more than the 4 MB")
+    csv = tmp_path / "m.csv.gz"
+    with gzip.open(csv, "wb") as f:
+        f.write(b"0," * 785 * 5000)
+    one_line_error(load_dataset, f"mnist5k:{csv}", match="inflates to more than")
+
+
+def test_idx_headers_must_match_their_data(tmp_path):
+    f = tmp_path / "x-idx3-ubyte"
+    f.write_bytes(bytes([0, 0, 8, 3]) + np.array([2**32 - 1] * 3, ">u4").tobytes() + bytes(100))
+    one_line_error(idx_module.read_idx, f, match="not what the file holds")
+    f.write_bytes(bytes([0, 0, 8, 200]) + bytes(100))
+    one_line_error(idx_module.read_idx, f, match="not an IDX file")
+
+
+def test_mat_zip_bombs_are_refused_before_loadmat(tmp_path, monkeypatch):
+    monkeypatch.setattr(nist, "MAX_MAT_BYTES", 8 << 20)
+    f = tmp_path / "nist26_valid.mat"
+    scipy.io.savemat(f, {"valid_data": np.zeros((3000, 1024)), "valid_labels": np.eye(26)[np.zeros(3000, int)]},
+                     do_compression=True)
+    assert f.stat().st_size < 1 << 20
+    one_line_error(load_dataset, f"nist26:{f}", "valid", match="inflate to more than 8 MB")
+
+
+# --- special files: FIFOs and devices never block or stream forever ------------------------------------------
+
+def _fifo_cases(tmp_path):
+    fifo = hf.make_fifo(tmp_path / "fifo")
+    model = hf.crafted_cnn(tmp_path / "m.pt")
+    (tmp_path / "f.json").write_text(json.dumps(hf.cnn_sidecar()))
+    (tmp_path / "f.pt").symlink_to(fifo)
+    (tmp_path / "z.json").write_text(json.dumps(hf.cnn_sidecar()))
+    (tmp_path / "z.pt").symlink_to("/dev/zero")
+    (tmp_path / "s.pt").write_bytes(model.read_bytes())
+    (tmp_path / "s.json").symlink_to(fifo)
+    return fifo, {
+        "weights FIFO": (load_numpy_cnn, tmp_path / "f.pt"),
+        "weights /dev/zero": (load_numpy_cnn, tmp_path / "z.pt"),
+        "torch weights /dev/zero": (load_recognizer, tmp_path / "z.pt"),
+        "sidecar FIFO": (load_recognizer, tmp_path / "s.pt"),
+        "image FIFO": (read_image, fifo),
+        "image /dev/zero": (read_image, "/dev/zero"),
+        "text FIFO": (read_text, fifo),
+        "text /dev/zero": (read_text, "/dev/zero"),
+        "json directory": (read_json, tmp_path),
+        "nist FIFO": (lambda p: load_dataset(f"nist26:{p}", "valid"), fifo),
+        "mnist5k FIFO": (lambda p: load_dataset(f"mnist5k:{p}"), fifo),
+        "idx /dev/zero": (idx_module.read_idx, "/dev/zero"),
+    }
+
+
+def test_fifos_and_devices_are_refused_at_once(tmp_path):
+    fifo, cases = _fifo_cases(tmp_path)
+    for what, (fn, arg) in cases.items():
+        msg = one_line_error(fn, arg, seconds=5, mb=400 if fn is load_recognizer else 100)
+        assert "FIFO" in msg or "device" in msg or "directory" in msg, (what, msg)
+
+
+def test_folder_and_pages_datasets_refuse_a_fifo_inside(tmp_path):
+    (tmp_path / "chars" / "A").mkdir(parents=True)
+    Image.new("L", (20, 20), 255).save(tmp_path / "chars" / "A" / "ok.png")
+    hf.make_fifo(tmp_path / "chars" / "A" / "stuck.png")
+    one_line_error(load_dataset, f"folder:{tmp_path / 'chars'}", match="stuck.png: is a FIFO")
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    Image.new("L", (60, 40), 255).save(pages / "p.png")
+    (pages / "p.txt").symlink_to("/dev/zero")
+    # a device is not "a .txt beside it": the page is skipped (here: none left), not read forever
+    one_line_error(load_dataset, f"pages:{pages}", match="no page image with a .txt")
+
+
+# --- bad values inside well-formed files ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("content", [b"", b"this is not a MATLAB file\n" * 20, b"MATLAB 5.0 MAT-file" + b"\0" * 200])
+def test_broken_mat_files_are_one_line_errors(tmp_path, content):
+    f = tmp_path / "d.mat"
+    f.write_bytes(content)
+    one_line_error(load_dataset, f"nist26:{f}", "valid", match="d.mat")
+
+
+@pytest.mark.parametrize("labels,match", [
+    (np.zeros((2, 26)), "not one-hot"),  # an all-zero row read as "A"
+    (np.full((2, 26), 0.5), "not one-hot"),
+])
+def test_nist_labels_must_be_one_hot(tmp_path, labels, match):
+    f = tmp_path / "d.mat"
+    scipy.io.savemat(f, {"valid_data": np.ones((2, 1024)), "valid_labels": labels})
+    one_line_error(load_dataset, f"nist26:{f}", "valid", match=match)
+    data = np.ones((2, 1024))
+    data[0, 0] = np.nan
+    scipy.io.savemat(f, {"valid_data": data, "valid_labels": np.eye(26)[[0, 1]]})
+    one_line_error(load_dataset, f"nist26:{f}", "valid", match="finite")
+
+
+@pytest.mark.parametrize("label", [40, -3, 2.5, np.nan])
+def test_mnist5k_labels_outside_the_digits_are_errors(tmp_path, label):
+    """-3 used to wrap silently to 'X' (index 23), 40 to an IndexError."""
+    f = hf.mnist5k_csv(tmp_path / "m.csv", [1, label, 2])
+    one_line_error(load_dataset, f"mnist5k:{f}", match="labels must be the digits 0-9")
+
+
+BAD_LABELS = [[36], [-1], [0.5]]
+
+
+def bad_label_loader(split, path, data_dir, n, seed):
+    y = BAD_LABELS[int(path)]
+    return np.zeros((len(y), 32, 32), np.float32), np.array(y)
+
+
+@pytest.mark.parametrize("which", range(len(BAD_LABELS)))
+def test_any_loader_giving_labels_outside_the_classes_is_an_error(monkeypatch, which):
+    monkeypatch.setitem(LOADERS, "hostile-test", "test_hostile:bad_label_loader")
+    one_line_error(load_dataset, f"hostile-test:{which}", match="outside the 36 classes")
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_float_tiffs_with_nan_or_inf_are_errors(tmp_path, value):
+    path = hf.float_tiff(tmp_path / "x.tif", value)
+    one_line_error(read_image, path, match="NaN or infinite")
+
+
+def test_a_plain_float_tiff_still_reads(tmp_path):
+    a = read_image(hf.float_tiff(tmp_path / "ok.tif", 0.0))
+    assert a.dtype == np.float32 and a.min() == 0.0 and a.max() == 1.0
+
+
+# --- bounded fuzz ---------------------------------------------------------------------------------------------
+
+def fuzz(n: int):
+    """Hypothesis settings for a bounded, reproducible fuzz run of ``n`` examples (seconds, in ``make test``)."""
+    return settings(max_examples=n, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def _image_bytes():
+    a = np.random.default_rng(0).integers(0, 256, (24, 32), np.uint8)
+    out = {}
+    for fmt, mode in (("PNG", "L"), ("JPEG", "RGB"), ("TIFF", "F"), ("BMP", "RGB"), ("GIF", "P"), ("WEBP", "RGB")):
+        buf = io.BytesIO()
+        Image.fromarray(a).convert(mode).save(buf, fmt)
+        out[fmt] = buf.getvalue()
+    return out
+
+
+IMAGES = _image_bytes()
+
+
+def mutated(blob: bytes):
+    """Strategy: ``blob`` with a few bytes overwritten, inserted or cut, or truncated."""
+    edits = st.lists(st.tuples(st.integers(0, len(blob) - 1), st.integers(0, 255), st.sampled_from("set ins del".split())),
+                     max_size=8)
+
+    def apply(args):
+        cut, ops = args
+        b = bytearray(blob[:cut])
+        for pos, val, op in ops:
+            pos %= max(len(b), 1)
+            if op == "set" and b:
+                b[pos] = val
+            elif op == "ins":
+                b[pos:pos] = bytes([val]) * (val % 5 + 1)
+            elif b:
+                del b[pos]
+        return bytes(b)
+
+    return st.tuples(st.integers(0, len(blob)), edits).map(apply)
+
+
+@fuzz(400)
+@given(st.sampled_from(sorted(IMAGES)).flatmap(lambda fmt: mutated(IMAGES[fmt])))
+def test_fuzz_image_reader(tmp_path, blob):
+    f = tmp_path / "fuzz.img"
+    f.write_bytes(blob)
+    with deadline(5):
+        try:
+            a = read_image(f)
+        except OcrError as e:
+            assert "\n" not in str(e)
+            return
+    assert a.ndim == 2 and a.dtype == np.float32 and np.isfinite(a).all() and 0 <= a.min() and a.max() <= 1
+
+
+def _model_bytes():
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        pt = hf.crafted_cnn(Path(d) / "c.pt", compression=zipfile.ZIP_DEFLATED)
+        npz = MLPRecognizer(CLASSES, hidden=(4,)).save(Path(d) / "m")
+        return {"pt": (pt.read_bytes(), pt.with_suffix(".json").read_text()),
+                "npz": (npz.read_bytes(), npz.with_suffix(".json").read_text())}
+
+
+MODELS = _model_bytes()
+
+
+@fuzz(400)
+@given(st.sampled_from(["pt", "npz"]).flatmap(lambda k: st.tuples(st.just(k), mutated(MODELS[k][0]))))
+def test_fuzz_model_readers(tmp_path, kind_blob):
+    kind, blob = kind_blob
+    path = tmp_path / f"m.{kind}"
+    path.write_bytes(blob)
+    path.with_suffix(".json").write_text(MODELS[kind][1])
+    with deadline(5):
+        for read in ((read_state_dict, load_numpy_cnn) if kind == "pt" else (read_npz, load_recognizer)):
+            try:
+                read(path)
+            except OcrError as e:
+                assert "\n" not in str(e)
+
+
+@fuzz(300)
+@given(st.integers(0, len(hf.CNN_SHAPES) - 1), st.integers(0, 2**40),
+       st.lists(st.integers(0, 2**33), max_size=5), st.lists(st.integers(0, 2**33), max_size=5), st.integers(0, 2**40))
+def test_fuzz_tensor_records(tmp_path, which, offset, size, stride, numel):
+    """Any lie about one tensor's offset, size, stride or element count: a clean error or a correct load, never a crash."""
+    name = hf.CNN_SHAPES[which][0]
+    path = hf.crafted_cnn(tmp_path / "m.pt", override={name: {"offset": offset % (1 << (offset % 41)), "numel": numel,
+                                                              "size": tuple(size), "stride": tuple(stride)}})
+    with deadline(5), peak_memory_below(200):
+        try:
+            load_numpy_cnn(path)
+        except OcrError as e:
+            assert "\n" not in str(e)
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                    max_leaves=12)
+
+
+@fuzz(200)
+@given(st.fixed_dictionaries({"model": st.sampled_from(["cnn", "mlp", "fc", "squeezenet"]) | JSON,
+                              "classes": st.just(CLASSES) | st.text(max_size=40) | JSON},
+                             optional={"arch": st.dictionaries(st.sampled_from(["hidden", "channels", "dropout",
+                                                                                "activation", "input_size", "x"]),
+                                                               JSON, max_size=4) | JSON}))
+def test_fuzz_sidecars(tmp_path, meta):
+    path = hf.crafted_cnn(tmp_path / "m.pt")
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with deadline(5), peak_memory_below(100):
+        try:
+            load_numpy_cnn(path)
+        except OcrError as e:
+            assert "\n" not in str(e)
+
+
+@fuzz(150)
+@given(st.integers(8, 200), st.integers(8, 120), st.integers(0, 2**32 - 1), st.sampled_from(["noise", "blocks", "flat"]))
+def test_fuzz_page_pipeline(h, w, seed, kind):
+    """Any small image is read (a Page) or refused with an OcrError, in bounded time."""
+    from ocr_cli.page import read_page
+    from ocr_cli.recognizers import default_model_path
+
+    rng = np.random.default_rng(seed)
+    if kind == "noise":
+        img = rng.random((h, w)).astype(np.float32)
+    elif kind == "blocks":
+        img = np.ones((h, w), np.float32)
+        for _ in range(rng.integers(0, 6)):
+            y, x = rng.integers(0, h), rng.integers(0, w)
+            img[y:y + rng.integers(1, 30), x:x + rng.integers(1, 30)] = rng.random()
+    else:
+        img = np.full((h, w), rng.random(), np.float32)
+    rec = _cnn(default_model_path("cnn"))
+    with deadline(10):
+        try:
+            page = read_page(img, rec)
+        except OcrError:
+            return
+    assert isinstance(page.text, str)
+
+
+_CNN = {}
+
+
+def _cnn(path):
+    if path not in _CNN:
+        _CNN[path] = load_numpy_cnn(path)
+    return _CNN[path]
