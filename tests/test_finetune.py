@@ -146,6 +146,8 @@ def test_cli_finetune_from_squeezenet_imagenet_file(tmp_path, monkeypatch):
     meta = json.loads((out / "squeezenet.json").read_text())
     assert meta["model"] == "squeezenet" and meta["finetune"]["head"].startswith("new")
     assert meta["finetune"]["trainable_parameters"] == 512 * 36 + 36
+    assert meta["command"] == f"ocr finetune --pretrained {weights} --dataset folder:{folder} --freeze features " \
+                              f"--epochs 1 --batch-size 36 --out {out}"  # the options given, as they could be retyped
     assert not (tmp_path / "torch_home").exists()
 
 

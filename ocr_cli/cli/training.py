@@ -1,7 +1,6 @@
 """``ocr train``, ``ocr finetune`` and ``ocr adapt``: one training loop, three starting points."""
 from __future__ import annotations
 
-import shlex
 import sys
 
 import click
@@ -90,7 +89,8 @@ def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, o
 @seed_option
 @click.option("--out", type=click.Path(file_okay=False), default="runs/finetune", show_default=True, help="Results folder.")
 @mix_options
-def finetune(from_model, pretrained, dataset, val, freeze_what, epochs, lr, batch_size, seed, out, synthetic_n,
+@click.pass_context
+def finetune(ctx, from_model, pretrained, dataset, val, freeze_what, epochs, lr, batch_size, seed, out, synthetic_n,
              repeat_real, no_augment, data_dir, threads):
     """Fine-tune a trained recognizer (or ImageNet SqueezeNet) on new data; same outputs as `ocr train`.
 
@@ -101,7 +101,7 @@ def finetune(from_model, pretrained, dataset, val, freeze_what, epochs, lr, batc
     from ocr_cli.training.finetune import run_finetune
 
     cfg = TrainConfig(out=out, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, augment=not no_augment,
-                      threads=threads, freeze=freeze_what, command="ocr " + shlex.join(sys.argv[1:]))
+                      threads=threads, freeze=freeze_what, command=command_line(ctx, "ocr finetune"))
     r = run_finetune(cfg, from_model, dataset, pretrained, val, data_dir, synthetic_n, repeat_real, log=click.echo)
     if r.model_path is not None:
         _echo_best(r)
@@ -127,7 +127,8 @@ def finetune(from_model, pretrained, dataset, val, freeze_what, epochs, lr, batc
 @seed_option
 @data_dir_option
 @threads_option
-def adapt(pages, texts, out, from_model, original, synthetic_n, epochs, lr, seed, data_dir, threads):
+@click.pass_context
+def adapt(ctx, pages, texts, out, from_model, original, synthetic_n, epochs, lr, seed, data_dir, threads):
     """Adapt a recognizer to your handwriting from pages whose text you know.
 
     Lines whose number of characters found matches the text become training samples,
@@ -136,8 +137,7 @@ def adapt(pages, texts, out, from_model, original, synthetic_n, epochs, lr, seed
     from ocr_cli.training import TrainConfig
     from ocr_cli.training.adapt import run_adapt
 
-    cfg = TrainConfig(out=out, epochs=epochs, lr=lr, seed=seed, threads=threads,
-                      command="ocr " + shlex.join(sys.argv[1:]))
+    cfg = TrainConfig(out=out, epochs=epochs, lr=lr, seed=seed, threads=threads, command=command_line(ctx, "ocr adapt"))
     r = run_adapt(cfg, pages, texts, model=from_model, original=original, synthetic_n=synthetic_n,
                   data_dir=data_dir, log=click.echo)
     if r.model_path is not None:
