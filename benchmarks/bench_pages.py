@@ -48,7 +48,6 @@ def main():
 
     from ocr_cli.page import read_page
     from ocr_cli.recognizers import default_model_path, load_recognizer
-    from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
 
     pages = sorted(p for p in Path(args.pages).glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     if not pages:
@@ -58,7 +57,7 @@ def main():
     if not Path(weights).with_suffix(".json").is_file():
         print(f"no model at {weights}; pass --weights")
         return
-    rec = load_numpy_cnn(weights) or load_recognizer(weights)  # what `ocr extract` uses
+    rec = load_recognizer(weights, inference=True)  # what `ocr extract` uses
     read_page(pages[0], rec)  # warm up imports and torch
     tesseract = shutil.which("tesseract")
     extract = [sys.executable, "-m", "ocr_cli", "extract", "--weights", weights]

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ocr_cli.recognizers import load_recognizer
+from ocr_cli.data import SYNTHETIC_DEFAULT_N
 from ocr_cli.data.mix import DataMix, Source, load_source
 from ocr_cli.training import TrainConfig, evaluate, train
 from ocr_cli.training.finetune import finetune
@@ -67,7 +68,7 @@ def main():
     ap.add_argument("--nist", type=Path, default=NIST, help="nist26_valid.mat")
     ap.add_argument("--pretrained", type=Path, default=None, help="a synthetic-only cnn (default: train one)")
     ap.add_argument("--pretrain-epochs", type=int, default=6)
-    ap.add_argument("--pretrain-n", type=int, default=10_000)
+    ap.add_argument("--pretrain-n", type=int, default=SYNTHETIC_DEFAULT_N)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("runs/finetune_vs_scratch"))
     a = ap.parse_args()

@@ -49,3 +49,12 @@ def test_shipped_cnn_twin_agrees():
         pytest.skip("no shipped cnn")
     X = np.random.default_rng(1).random((5, 32, 32)).astype(np.float32)
     assert np.allclose(load_numpy_cnn(path).predict_proba(X), load_recognizer(path).predict_proba(X), atol=1e-5)
+
+
+def test_load_for_inference_takes_the_registered_twin_where_there_is_one(tmp_path):
+    from ocr_cli.recognizers.torch_nets import FCRecognizer
+
+    assert isinstance(load_recognizer(CNNRecognizer(CLASSES).save(tmp_path / "cnn.pt"), inference=True), NumpyCNN)
+    assert isinstance(load_recognizer(FCRecognizer(CLASSES).save(tmp_path / "fc.pt"), inference=True), FCRecognizer)
+    narrow = CNNRecognizer(CLASSES, channels=(8, 16, 32), hidden=16).save(tmp_path / "small.pt")
+    assert isinstance(load_recognizer(narrow, inference=True), NumpyCNN)  # any architecture of the cnn

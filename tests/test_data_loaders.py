@@ -287,10 +287,9 @@ def shared(sub):
 
 
 def shipped_cnn():
-    from ocr_cli.recognizers import default_model_path
-    from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
+    from ocr_cli.recognizers import default_model_path, load_recognizer
 
-    return load_numpy_cnn(default_model_path("cnn"))
+    return load_recognizer(default_model_path("cnn"), inference=True)
 
 
 def test_real_mnist_test_set_from_its_idx_files():

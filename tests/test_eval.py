@@ -10,10 +10,9 @@ from ocr_cli.data.synthetic_pages import render_page
 
 @pytest.fixture(scope="module")
 def cnn():
-    from ocr_cli.recognizers import default_model_path
-    from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
+    from ocr_cli.recognizers import default_model_path, load_recognizer
 
-    return load_numpy_cnn(default_model_path("cnn"))
+    return load_recognizer(default_model_path("cnn"), inference=True)
 
 
 def save_page(path, lines, seed):

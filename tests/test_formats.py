@@ -102,14 +102,13 @@ def real_pages():
     """The 19 real photos read once by the batch reader, as Pages in order."""
     from ocr_cli.batch import read_documents
     from ocr_cli.inputs import expand_inputs
-    from ocr_cli.recognizers import default_model_path
-    from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
+    from ocr_cli.recognizers import default_model_path, load_recognizer
 
     shared_pages = SHARED_DATA / "pages"
     if not shared_pages.is_dir():
         pytest.skip(f"real sample pages not present at {shared_pages}")
     inputs, errors = expand_inputs([shared_pages])
-    docs = list(read_documents(inputs, load_numpy_cnn(default_model_path("cnn")), jobs=1))
+    docs = list(read_documents(inputs, load_recognizer(default_model_path("cnn"), inference=True), jobs=1))
     assert not errors and not any(d.errors for d in docs)
     return [d.pages[0][1] for d in docs]
 

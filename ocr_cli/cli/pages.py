@@ -18,13 +18,12 @@ def page_recognizer(model, weights):
     Returns ``(recognizer, {"name", "file"})``: the model as the outputs describe it.
     """
     from ocr_cli.recognizers import default_model_path, load_recognizer
-    from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
 
     model = model or ("" if weights else "cnn")
     path = weights or default_model_path(model)
     if not weights and not path.is_file():
         raise OcrError(f"no shipped {model} model ({path} is missing); pass --weights or train one with `ocr train`")
-    rec = load_numpy_cnn(path) or load_recognizer(path)
+    rec = load_recognizer(path, inference=True)
     if weights and model and rec.name != model:
         raise OcrError(f"{weights}: holds a {rec.name!r} model, not {model!r}")
     return rec, {"name": rec.name, "file": str(path)}

@@ -12,7 +12,19 @@ import numpy as np
 
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of the scalar function ``f()`` with respect to the array
-    ``x``, which ``f`` reads and which is perturbed in place (and restored)."""
+    ``x``, which ``f`` reads and which is perturbed in place (and restored).
+
+    Parameters
+    ----------
+    f : callable () -> float
+    x : ndarray, any shape
+    eps : float
+        Half the step of the difference.
+
+    Returns
+    -------
+    ndarray, the shape of ``x``, float64
+    """
     g = np.zeros_like(x, dtype=np.float64)
     flat, gflat = x.reshape(-1), g.reshape(-1)
     for i in range(flat.size):
@@ -32,7 +44,7 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return 0.0 if denom == 0 else float(np.linalg.norm(a - b) / denom)
 
 
-def check_model(model, loss, X, y, eps: float = 1e-6) -> dict[str, float]:
+def check_model(model, loss, X: np.ndarray, y: np.ndarray, eps: float = 1e-6) -> dict[str, float]:
     """Relative error between backprop and numerical gradients for every parameter of
     ``model`` under ``loss`` on the batch ``(X, y)``. Also checks dL/dX as ``"input"``."""
     X = np.array(X, dtype=model.dtype).reshape(len(X), -1)
@@ -50,7 +62,7 @@ def check_model(model, loss, X, y, eps: float = 1e-6) -> dict[str, float]:
     return errors
 
 
-def check_layer(layer, X: np.ndarray, eps: float = 1e-6, seed=0) -> dict[str, float]:
+def check_layer(layer, X: np.ndarray, eps: float = 1e-6, seed: int = 0) -> dict[str, float]:
     """Gradient check of one layer alone, under the loss L = Σ Y ⊙ R for a fixed random R
     (so every output element gets a different upstream gradient). Keys: its parameter
     names and ``"input"``."""
@@ -69,7 +81,7 @@ def check_layer(layer, X: np.ndarray, eps: float = 1e-6, seed=0) -> dict[str, fl
     return errors
 
 
-def check_loss(loss, out: np.ndarray, target, eps: float = 1e-6) -> float:
+def check_loss(loss, out: np.ndarray, target: np.ndarray, eps: float = 1e-6) -> float:
     """Relative error of ``loss.backward()`` (dL/d out) against central differences."""
     out = np.array(out, dtype=np.float64)
     loss.forward(out, target)

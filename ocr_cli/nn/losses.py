@@ -11,8 +11,19 @@ from ocr_cli.nn.layers import softmax
 REDUCTIONS = ("mean", "sum")
 
 
-def one_hot(y, n_classes: int, dtype=np.float64) -> np.ndarray:
-    """Indices ``(N,)`` -> one-hot ``(N, n_classes)``; one-hot input is returned as is (cast)."""
+def one_hot(y: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
+    """One-hot rows of class indices.
+
+    Parameters
+    ----------
+    y : ndarray (N,) of int, or (N, n_classes)
+        Class indices; one-hot input is returned as is (cast to ``dtype``).
+    n_classes : int
+
+    Returns
+    -------
+    ndarray (N, n_classes)
+    """
     y = np.asarray(y)
     if y.ndim == 2:
         return y.astype(dtype, copy=False)
@@ -21,14 +32,26 @@ def one_hot(y, n_classes: int, dtype=np.float64) -> np.ndarray:
     return Y
 
 
-def labels(y) -> np.ndarray:
-    """One-hot ``(N, C)`` or indices ``(N,)`` -> indices ``(N,)``."""
+def labels(y: np.ndarray) -> np.ndarray:
+    """Class indices ``(N,)`` of one-hot rows ``(N, C)``; indices ``(N,)`` are returned as they are."""
     y = np.asarray(y)
     return y.argmax(axis=1) if y.ndim == 2 else y
 
 
-def accuracy(scores: np.ndarray, y) -> float:
-    """Fraction of rows whose highest score (logit or probability) is the true class."""
+def accuracy(scores: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of rows whose highest score is the true class.
+
+    Parameters
+    ----------
+    scores : ndarray (N, C)
+        Logits or probabilities.
+    y : ndarray (N,) of int, or one-hot (N, C)
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN for N = 0.
+    """
     if len(scores) == 0:
         return float("nan")
     return float(np.mean(scores.argmax(axis=1) == labels(y)))
@@ -47,7 +70,8 @@ class SoftmaxCrossEntropy:
             raise ValueError(f"unknown reduction {reduction!r}; choose one of {REDUCTIONS}")
         self.reduction = reduction
 
-    def forward(self, logits: np.ndarray, y) -> float:
+    def forward(self, logits: np.ndarray, y: np.ndarray) -> float:
+        """Loss of logits ``(N, C)`` against indices ``(N,)`` or one-hot targets ``(N, C)``."""
         Y = one_hot(y, logits.shape[1], logits.dtype)
         with np.errstate(over="ignore"):  # see layers.softmax: −inf here is harmless
             shifted = logits - logits.max(axis=1, keepdims=True)
@@ -57,14 +81,16 @@ class SoftmaxCrossEntropy:
         return loss / len(Y) if self.reduction == "mean" else loss
 
     def backward(self) -> np.ndarray:
+        """dL/d logits ``(N, C)`` of the last :meth:`forward`."""
         d = self.P - self.Y
         return d / len(d) if self.reduction == "mean" else d
 
-    def __call__(self, logits, y):
+    def __call__(self, logits: np.ndarray, y: np.ndarray) -> float:
         return self.forward(logits, y)
 
     @staticmethod
     def probabilities(logits: np.ndarray) -> np.ndarray:
+        """Softmax of logits ``(N, C)``: what the loss compares with the targets."""
         return softmax(logits)
 
 
@@ -78,15 +104,17 @@ class SquaredError:
         self.reduction = reduction
 
     def forward(self, out: np.ndarray, target: np.ndarray) -> float:
+        """Loss of outputs ``(N, D)`` against targets of the same shape."""
         self.diff = out - np.asarray(target, dtype=out.dtype)
         loss = float(np.sum(self.diff * self.diff))
         return loss / len(out) if self.reduction == "mean" else loss
 
     def backward(self) -> np.ndarray:
+        """dL/d out ``(N, D)`` of the last :meth:`forward`."""
         d = 2.0 * self.diff
         return d / len(d) if self.reduction == "mean" else d
 
-    def __call__(self, out, target):
+    def __call__(self, out: np.ndarray, target: np.ndarray) -> float:
         return self.forward(out, target)
 
 

@@ -44,6 +44,7 @@ class Sequential:
         return next(iter(p.values())).dtype if p else np.dtype(np.float64)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
+        """Outputs ``(N, D_out)`` of a batch ``(N, ...)`` (flattened per example, cast to the model's dtype)."""
         X = np.asarray(X).reshape(len(X), -1).astype(self.dtype, copy=False)
         for layer in self.layers:
             X = layer.forward(X)
@@ -52,6 +53,7 @@ class Sequential:
     __call__ = forward
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """dL/dX ``(N, D_in)`` from dL/d outputs ``(N, D_out)``; fills :attr:`grads`."""
         for layer in reversed(self.layers):
             dY = layer.backward(dY)
         return dY
@@ -74,12 +76,29 @@ class Sequential:
 
 
 def build_mlp(sizes=(1024, 64, 36), hidden: str = "sigmoid", output: str = "linear",
-              init: str = "xavier", seed=0, dtype=np.float64) -> Sequential:
+              init: str = "xavier", seed: int | None = 0, dtype=np.float64) -> Sequential:
     """A fully connected net: ``Linear`` layers of the given ``sizes`` with ``hidden``
     activations between them and ``output`` after the last one.
 
     The default is the seed's 1024-64-36 sigmoid classifier that outputs logits (train it
     with :class:`~ocr_cli.nn.losses.SoftmaxCrossEntropy`).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Widths from input to output (at least two): ``(1024, 64, 36)`` maps ``(N, 1024)``
+        to ``(N, 36)``.
+    hidden, output : str
+        Names in :data:`~ocr_cli.nn.layers.ACTIVATIONS`.
+    init : "xavier" or "zero"
+    seed : int or None
+        Seeds the weights.
+    dtype : numpy dtype
+        float64 for gradient checks, float32 for speed.
+
+    Returns
+    -------
+    Sequential
     """
     for name in (hidden, output):
         if name not in ACTIVATIONS:
@@ -100,7 +119,7 @@ def build_mlp(sizes=(1024, 64, 36), hidden: str = "sigmoid", output: str = "line
     return Sequential(layers, meta)
 
 
-def save_model(model: Sequential, path, classes: str | None = None, extra: dict | None = None) -> Path:
+def save_model(model: Sequential, path: str | Path, classes: str | None = None, extra: dict | None = None) -> Path:
     """Write the parameters and metadata (sizes, activations, class list, ``extra``) into one
     ``.npz`` file, atomically: an interrupted save never leaves a half-written model."""
     from ocr_cli.fileio import atomic_path
@@ -140,7 +159,7 @@ def _read_npz(path) -> tuple[dict, dict[str, np.ndarray]]:
     return meta, arrays
 
 
-def load_model(path) -> tuple[Sequential, dict]:
+def load_model(path: str | Path) -> tuple[Sequential, dict]:
     """Rebuild a model saved by :func:`save_model`; return ``(model, metadata)``."""
     meta, arrays = _read_npz(path)
     sizes = meta.get("sizes")
@@ -160,7 +179,7 @@ def load_model(path) -> tuple[Sequential, dict]:
     return model, meta
 
 
-def load_params(model: Sequential, path) -> dict:
+def load_params(model: Sequential, path: str | Path) -> dict:
     """Load a saved model's parameters into ``model`` (same architecture); return the metadata."""
     meta, arrays = _read_npz(path)
     if "sizes" in meta and "sizes" in model.meta and list(meta["sizes"]) != list(model.meta["sizes"]):

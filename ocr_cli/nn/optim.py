@@ -16,7 +16,8 @@ class SGD:
     def __init__(self, lr: float = 0.01):
         self.lr = lr
 
-    def step(self, params: dict, grads: dict) -> None:
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """Update every array of ``params`` in place from the gradient of the same name."""
         for name, p in params.items():
             p -= self.lr * grads[name]
 
@@ -32,7 +33,8 @@ class Momentum:
         self.lr, self.momentum = lr, momentum
         self.M: dict[str, np.ndarray] = {}
 
-    def step(self, params: dict, grads: dict) -> None:
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """Update every array of ``params`` in place from the gradient of the same name."""
         for name, p in params.items():
             M = self.M.setdefault(name, np.zeros_like(p))
             M *= self.momentum
@@ -45,13 +47,18 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator):
 
     Pass the same ``rng`` every epoch: each call draws a new permutation from it, so a run
     is reproducible from its seed while epochs still differ.
+
+    Yields
+    ------
+    ndarray (batch_size,) of int
+        The last batch may be shorter.
     """
     order = rng.permutation(n)
     for start in range(0, n, batch_size):
         yield order[start:start + batch_size]
 
 
-def blas_threads(n):
+def blas_threads(n: int | None):
     """Limit BLAS to ``n`` threads inside the block (``None``: leave it alone).
 
     Mini-batch products (32 rows) are too small for BLAS threads to pay off; on a busy
@@ -67,12 +74,27 @@ def blas_threads(n):
     return threadpool_limits(n, user_api="blas")
 
 
-def train_epoch(model, loss, optimizer, X, y, batch_size: int = 32, rng=None, threads=1) -> dict:
+def train_epoch(model, loss, optimizer, X: np.ndarray, y: np.ndarray, batch_size: int = 32,
+                rng: np.random.Generator | int | None = None, threads: int | None = 1) -> dict:
     """One pass over ``(X, y)`` in random mini-batches: forward, loss, backward, step.
 
-    Returns the epoch's mean loss per sample and, for classification losses (integer or
-    one-hot targets), the training accuracy measured on the fly. ``threads`` caps the BLAS
-    threads while training (see :func:`blas_threads`).
+    Parameters
+    ----------
+    model : Sequential
+    loss : SoftmaxCrossEntropy or SquaredError
+    optimizer : SGD or Momentum
+    X : ndarray (N, ...)
+        Inputs, flattened per example.
+    y : ndarray (N,), (N, C) or (N, D)
+        Class indices, one-hot rows, or regression targets (an autoencoder's inputs).
+    threads : int or None
+        Caps the BLAS threads while training (see :func:`blas_threads`).
+
+    Returns
+    -------
+    dict
+        ``loss``: the epoch's mean loss per sample; ``acc``: for classification losses,
+        the training accuracy measured on the fly.
     """
     from ocr_cli.nn.losses import SoftmaxCrossEntropy, labels
 
@@ -96,8 +118,9 @@ def train_epoch(model, loss, optimizer, X, y, batch_size: int = 32, rng=None, th
     return stats
 
 
-def fit(model, loss, optimizer, X, y, epochs: int = 10, batch_size: int = 32, seed=0,
-        X_val=None, y_val=None, callback=None, threads=1) -> list[dict]:
+def fit(model, loss, optimizer, X: np.ndarray, y: np.ndarray, epochs: int = 10, batch_size: int = 32,
+        seed: int | None = 0, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None, callback=None,
+        threads: int | None = 1) -> list[dict]:
     """Train for ``epochs`` epochs; return one dict per epoch (``epoch``, ``loss``, ``acc``
     and, given validation data, ``val_loss``/``val_acc``). ``callback(stats)`` runs after
     each epoch, e.g. to print progress. For an autoencoder pass the flattened inputs as

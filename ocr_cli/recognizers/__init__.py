@@ -13,13 +13,18 @@ REGISTRY = {
     "cnn": "ocr_cli.recognizers.torch_nets:CNNRecognizer",
     "squeezenet": "ocr_cli.recognizers.squeezenet:SqueezeNetRecognizer",
 }
+# name -> the loader of a saved model's inference form, which runs it without torch (None for
+# an architecture it cannot run): what load_recognizer(path, inference=True) uses
+INFERENCE = {
+    "cnn": "ocr_cli.recognizers.cnn_numpy:load_numpy_cnn",
+}
 
-__all__ = ["REGISTRY", "Recognizer", "TrainDefaults", "default_model_path", "get_recognizer_class",
-           "load_recognizer"]
+_FROM_BASE = ("Recognizer", "TrainDefaults", "default_model_path", "get_recognizer_class", "load_recognizer")
+__all__ = ["INFERENCE", "REGISTRY", *_FROM_BASE]
 
 
 def __getattr__(name: str):
-    if name in __all__:
+    if name in _FROM_BASE:
         from ocr_cli.recognizers import base
 
         return getattr(base, name)

@@ -1,4 +1,4 @@
-"""The recognizer interface, the name registry and model-file loading.
+"""The recognizer interface (batching included) and model-file loading.
 
 A model on disk is a weights file (``.npz`` for NumPy models, ``.pt`` for torch ones)
 plus a JSON *sidecar* with the same stem: ``cnn.pt`` + ``cnn.json``. The sidecar names
@@ -7,6 +7,7 @@ was trained (command, data, seed) and what it scored.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 
 from ocr_cli.errors import OcrError
 from ocr_cli.fileio import read_json
-from ocr_cli.recognizers import REGISTRY
+from ocr_cli.recognizers import INFERENCE, REGISTRY
 from ocr_cli.registry import lookup
 
 MODELS_DIR = Path(os.environ.get("OCR_MODELS_DIR", Path(__file__).resolve().parents[2] / "models"))
@@ -68,43 +69,73 @@ class TrainDefaults:
 
 class Recognizer:
     """Base class. Subclasses set ``name``, ``weights_suffix`` and ``defaults`` and implement
-    ``predict_proba``, ``arch``, ``save_weights`` and ``load_weights``."""
+    ``_proba`` (one batch), ``arch``, ``save_weights`` and ``load_weights``.
+
+    :meth:`predict_proba` cuts any number of samples into batches of ``batch_size`` inside
+    :meth:`_inference` (where a subclass sets up evaluation: eval mode, thread limits).
+    """
 
     name: str = ""
     weights_suffix: str = ""
     defaults: TrainDefaults
     uses_torch: bool = False  # trained by a torch optimiser step (else the NumPy core's)
+    batch_size: int = 1024  # samples per forward pass of predict_proba
 
     def __init__(self, classes: str):
         self.classes = check_classes(classes)
         self.info: dict = {}  # the sidecar of a loaded model: command, data, metrics ...
 
     @classmethod
-    def create(cls, classes: str, hidden=None, seed: int = 0) -> "Recognizer":
+    def create(cls, classes: str, hidden: int | list[int] | None = None, seed: int = 0) -> "Recognizer":
         """A freshly initialised recognizer for training; ``hidden`` as :meth:`check_hidden` gives it."""
         return cls(classes)
 
     @classmethod
-    def check_hidden(cls, sizes: list[int]):
+    def check_hidden(cls, sizes: list[int]) -> int | list[int]:
         """``--hidden`` sizes in the form this recognizer takes; OcrError if it takes none."""
         raise OcrError(f"--hidden does not apply to {cls.name}")
 
-    def first_layer(self):
+    def first_layer(self) -> np.ndarray | None:
         """The first layer's weights ``(1024, n_units)`` when they read as 32×32 images, else None."""
         return None
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """``(N, 32, 32)`` float32 canonical samples -> ``(N, len(classes))`` probabilities."""
+        """Class probabilities of canonical samples.
+
+        Parameters
+        ----------
+        X : ndarray (N, 32, 32)
+            Canonical samples (ink = 1), any N including 0.
+
+        Returns
+        -------
+        ndarray (N, len(classes)) float32
+            Each row sums to 1.
+        """
+        X = np.asarray(X, np.float32)
+        if len(X) == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        with self._inference():
+            return np.concatenate([self._proba(X[i:i + self.batch_size]) for i in range(0, len(X), self.batch_size)])
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities ``(n, len(classes))`` of one non-empty float32 batch ``(n, 32, 32)``."""
         raise NotImplementedError
+
+    def _inference(self):
+        """Context that :meth:`predict_proba` runs every batch in."""
+        return contextlib.nullcontext()
 
     def arch(self) -> dict:
         """Architecture parameters, enough for :meth:`from_arch` to rebuild an untrained twin."""
         raise NotImplementedError
 
     def save_weights(self, path: Path) -> None:
+        """Write the weights (only) to ``path``."""
         raise NotImplementedError
 
     def load_weights(self, path: Path) -> None:
+        """Read weights written by :meth:`save_weights` into this architecture."""
         raise NotImplementedError
 
     @classmethod
@@ -115,7 +146,7 @@ class Recognizer:
         except TypeError as e:  # a key the constructor does not take
             raise OcrError(f"not a {cls.name} architecture: {arch} ({e})") from None
 
-    def save(self, path, info: dict | None = None) -> Path:
+    def save(self, path: str | Path, info: dict | None = None) -> Path:
         """Write weights and sidecar (atomically); ``info`` adds training details and metrics."""
         from ocr_cli.fileio import atomic_path, write_json
 
@@ -132,11 +163,12 @@ def get_recognizer_class(name: str) -> type[Recognizer]:
     return lookup(REGISTRY, name, "model")
 
 
-def sidecar_path(path) -> Path:
+def sidecar_path(path: str | Path) -> Path:
+    """The JSON sidecar beside a weights file (or the sidecar itself)."""
     return Path(path).with_suffix(".json")
 
 
-def read_model_meta(path) -> tuple[dict, Path]:
+def read_model_meta(path: str | Path) -> tuple[dict, Path]:
     """A saved model's checked sidecar and the path of its weights: ``(meta, weights)``.
 
     ``path`` is the weights file or the sidecar. The sidecar must name a known recognizer,
@@ -163,9 +195,18 @@ def read_model_meta(path) -> tuple[dict, Path]:
     return meta, path.with_suffix(".npz" if meta["model"] == "mlp" else ".pt")
 
 
-def load_recognizer(path) -> Recognizer:
-    """Load a saved recognizer from its weights file (or its sidecar), with clear errors."""
+def load_recognizer(path: str | Path, inference: bool = False) -> Recognizer:
+    """Load a saved recognizer from its weights file (or its sidecar), with clear errors.
+
+    With ``inference``, a model that has a registered inference form (:data:`INFERENCE`) is
+    loaded as that where it can run it (the ``cnn`` as its NumPy twin: reading pages never
+    imports torch); otherwise as its own class.
+    """
     meta, weights = read_model_meta(path)
+    if inference and meta["model"] in INFERENCE:
+        fast = lookup(INFERENCE, meta["model"], "model")(path)
+        if fast is not None:
+            return fast
     cls = get_recognizer_class(meta["model"])
     weights = weights.with_suffix(cls.weights_suffix)
     if not weights.exists() and not weights.is_symlink():

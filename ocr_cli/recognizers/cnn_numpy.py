@@ -3,8 +3,9 @@ run the forward pass in NumPy.
 
 Importing torch takes 2–3 s, ten times longer than reading a page, so the page commands use
 this twin of :class:`~ocr_cli.recognizers.torch_nets.CNNNet` (eval mode: BatchNorm folded
-into the convolutions, dropout off). Training and everything else keep using torch;
-a test checks both give the same probabilities.
+into the convolutions, dropout off): the ``cnn``'s registered inference form
+(:data:`ocr_cli.recognizers.INFERENCE`, ``load_recognizer(path, inference=True)``).
+Training and everything else keep using torch; a test checks both give the same probabilities.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ocr_cli.errors import OcrError
+from ocr_cli.nn import blas_threads
 from ocr_cli.recognizers.base import Recognizer, check_finite, check_size, positive_ints, read_model_meta
 from ocr_cli.recognizers.ptfile import read_state_dict
 
@@ -50,6 +52,7 @@ class NumpyCNN(Recognizer):
 
     name = "cnn"
     weights_suffix = ".pt"
+    batch_size = 128  # small chunks keep the unfolded patches in cache
 
     def __init__(self, classes: str, state: dict, channels=(32, 64, 128), hidden: int = 128, source="weights"):
         super().__init__(classes)
@@ -69,17 +72,12 @@ class NumpyCNN(Recognizer):
         self.fc = [(state[f"head.{k}.weight"].T.astype(np.float32), state[f"head.{k}.bias"].astype(np.float32))
                    for k in (2, 5)]
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities for ``(N, 32, 32)`` samples. One BLAS thread: these matrices are too
-        small for threads to pay off, and on a busy machine extra threads only contend."""
-        from threadpoolctl import threadpool_limits
+    def _inference(self):
+        """One BLAS thread: these matrices are too small for threads to pay off, and on a busy
+        machine extra threads only contend."""
+        return blas_threads(1)
 
-        X = np.asarray(X, np.float32)
-        with threadpool_limits(1, user_api="blas"):  # chunks keep the unfolded patches in cache
-            return np.concatenate([self._forward(X[i:i + 128]) for i in range(0, len(X), 128)] or
-                                  [np.zeros((0, len(self.classes)), np.float32)])
-
-    def _forward(self, X: np.ndarray) -> np.ndarray:
+    def _proba(self, X: np.ndarray) -> np.ndarray:
         x = X[..., None]  # (N, H, W, C)
         n = len(x)
         for w, b in self.convs:
@@ -95,7 +93,7 @@ class NumpyCNN(Recognizer):
         return z / z.sum(axis=1, keepdims=True)
 
 
-def load_numpy_cnn(path) -> NumpyCNN | None:
+def load_numpy_cnn(path: str | Path) -> NumpyCNN | None:
     """A :class:`NumpyCNN` for a saved ``cnn`` model, or None if the model is not one it can run
     (another kind or architecture: callers then load it with torch). A damaged or hostile
     file raises the same one-line :class:`OcrError` as :func:`load_recognizer`."""

@@ -25,9 +25,11 @@ class MLPRecognizer(Recognizer):
 
     name = "mlp"
     weights_suffix = ".npz"
+    batch_size = 4096
     defaults = TrainDefaults(optimizer="sgd", lr=0.05, batch_size=32, epochs=20)  # the seed's SGD with momentum
 
-    def __init__(self, classes: str, hidden=(64,), activation: str = "sigmoid", seed: int = 0):
+    def __init__(self, classes: str, hidden: tuple[int, ...] | list[int] = (64,), activation: str = "sigmoid",
+                 seed: int = 0):
         super().__init__(classes)
         self.hidden, self.activation = positive_ints(hidden, "mlp hidden sizes"), activation
         check_size(self.name, dense_parameters(self.hidden, len(classes)))
@@ -35,7 +37,7 @@ class MLPRecognizer(Recognizer):
                                seed=seed, dtype=np.float32)
 
     @classmethod
-    def create(cls, classes: str, hidden=None, seed: int = 0) -> "MLPRecognizer":
+    def create(cls, classes: str, hidden: list[int] | None = None, seed: int = 0) -> "MLPRecognizer":
         return cls(classes, hidden=list(hidden or (64,)), seed=seed)
 
     @classmethod
@@ -48,10 +50,8 @@ class MLPRecognizer(Recognizer):
     def first_layer(self) -> np.ndarray:
         return self.model.params["layer0.W"].copy()
 
-    def predict_proba(self, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-        out = [softmax(self.model.forward(X[i:i + batch_size])) for i in range(0, len(X), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        return softmax(self.model.forward(X))
 
     def save_weights(self, path: Path) -> None:
         save_model(self.model, path, classes=self.classes)
@@ -59,10 +59,11 @@ class MLPRecognizer(Recognizer):
     def load_weights(self, path: Path) -> None:
         load_params(self.model, path)
 
-    def get_layers(self) -> list:
-        """``[(W, b), ...]`` per Linear layer, ``W`` as ``(n_in, n_out)``."""
+    def get_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Copies of ``[(W, b), ...]`` per Linear layer, ``W`` as ``(n_in, n_out)`` and ``b`` as ``(n_out,)``."""
         p = self.model.params
         return [(p[f"layer{k}.W"].copy(), p[f"layer{k}.b"].copy()) for k in range(len(self.hidden) + 1)]
 
-    def set_layers(self, layers) -> None:
+    def set_layers(self, layers: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Copy ``[(W, b), ...]`` (the layout of :meth:`get_layers`) into the network."""
         self.model.set_params({f"layer{k}.{n}": v for k, (W, b) in enumerate(layers) for n, v in (("W", W), ("b", b))})

@@ -62,7 +62,7 @@ class GreySqueezeNet(nn.Module):
         return self.classifier(self.features(x))
 
 
-def imagenet_state_dict(source=None) -> dict:
+def imagenet_state_dict(source: str | Path | None = None) -> dict:
     """ImageNet ``squeezenet1_1`` weights from a local file, or torchvision's download if ``source`` is None."""
     if source is None:
         from torchvision.models import SqueezeNet1_1_Weights
@@ -99,7 +99,7 @@ class SqueezeNetRecognizer(TorchRecognizer):
     def arch(self) -> dict:
         return {"input_size": self.net.input_size}
 
-    def load_imagenet(self, source=None) -> None:
+    def load_imagenet(self, source: str | Path | None = None) -> None:
         """Copy ImageNet features into the net (stem summed over RGB); the head stays fresh.
 
         ``source`` is a path to a torchvision ``squeezenet1_1`` state dict, or None to let

@@ -1,12 +1,14 @@
 """PyTorch recognizers: ``fc`` (the NumPy MLP's twin) and ``cnn`` (a small CPU-sized conv net).
 
 Both take canonical samples ``(N, 32, 32)`` (ink = 1) and end in logits over ``classes``;
-:meth:`TorchRecognizer.predict_proba` applies the softmax under ``eval()`` and
-``torch.inference_mode()`` so callers never have to remember either. Only this module and
+:meth:`~ocr_cli.recognizers.base.Recognizer.predict_proba` applies the softmax under ``eval()``
+and ``torch.inference_mode()`` (:meth:`TorchRecognizer._inference`) so callers never have to
+remember either. Only this module and
 ``squeezenet.py`` import torch at load time; the registry imports them on demand.
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +33,7 @@ class TorchRecognizer(Recognizer):
     net: nn.Module
 
     @classmethod
-    def create(cls, classes: str, hidden=None, seed: int = 0) -> "TorchRecognizer":
+    def create(cls, classes: str, hidden: int | list[int] | None = None, seed: int = 0) -> "TorchRecognizer":
         torch.manual_seed(seed)
         return cls(classes) if hidden is None else cls(classes, hidden=hidden)
 
@@ -61,18 +63,20 @@ class TorchRecognizer(Recognizer):
                 groups.setdefault(feature_lr_scale if id(p) in features else 1.0, []).append(p)
         return [{"params": ps, "lr_scale": scale} for scale, ps in groups.items()]
 
-    def predict_proba(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    @contextlib.contextmanager
+    def _inference(self):
+        """Eval mode (dropout off, BatchNorm's running statistics) and no autograd; the
+        caller's mode is restored after."""
         was_training = self.net.training
         self.net.eval()
-        out = []
         try:
             with torch.inference_mode():
-                for i in range(0, len(X), batch_size):
-                    xb = torch.as_tensor(np.asarray(X[i:i + batch_size], dtype=np.float32))
-                    out.append(torch.softmax(self.net(xb), dim=1).numpy())
+                yield
         finally:
             self.net.train(was_training)
-        return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        return torch.softmax(self.net(torch.as_tensor(X)), dim=1).numpy()
 
     def save_weights(self, path: Path) -> None:
         torch.save(self.net.state_dict(), path)
@@ -111,6 +115,7 @@ class FCNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, n_classes)`` of samples ``(N, 32, 32)``."""
         return self.layers(x)
 
     def linears(self) -> list[nn.Linear]:
@@ -132,7 +137,7 @@ class FCRecognizer(TorchRecognizer):
         self.net = FCNet(len(classes), self.hidden, activation)
 
     @classmethod
-    def create(cls, classes: str, hidden=None, seed: int = 0) -> "FCRecognizer":
+    def create(cls, classes: str, hidden: list[int] | None = None, seed: int = 0) -> "FCRecognizer":
         return super().create(classes, list(hidden or (64,)), seed)
 
     @classmethod
@@ -142,20 +147,21 @@ class FCRecognizer(TorchRecognizer):
     def arch(self) -> dict:
         return {"hidden": self.hidden, "activation": self.activation}
 
-    def set_layers(self, layers) -> None:
+    def set_layers(self, layers: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """Copy ``[(W, b), ...]`` with ``W`` as ``(n_in, n_out)`` (the NumPy core's layout)."""
         with torch.no_grad():
             for lin, (W, b) in zip(self.net.linears(), layers, strict=True):
                 lin.weight.copy_(torch.as_tensor(np.asarray(W).T))
                 lin.bias.copy_(torch.as_tensor(np.asarray(b)))
 
-    def get_layers(self) -> list:
+    def get_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """``[(W, b), ...]`` as float64 arrays with ``W`` as ``(n_in, n_out)``."""
         return [(lin.weight.detach().double().numpy().T.copy(), lin.bias.detach().double().numpy().copy())
                 for lin in self.net.linears()]
 
 
 def conv_block(c_in: int, c_out: int) -> list[nn.Module]:
+    """3×3 convolution (no bias: BatchNorm has one), BatchNorm, ReLU; the spatial size is kept."""
     return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
 
 
@@ -180,6 +186,7 @@ class CNNNet(nn.Module):
                                   nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, n_classes)`` of samples ``(N, 32, 32)`` or ``(N, 1, 32, 32)``."""
         if x.dim() == 3:
             x = x.unsqueeze(1)
         return self.head(self.features(x))
