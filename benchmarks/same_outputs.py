@@ -6,7 +6,7 @@ OTHER_TREE is another copy of the repository (for a refactoring: ``git archive m
 -C /tmp/base``). Both trees run the same commands: ``ocr extract`` (text and ``--json``) with
 the shipped ``cnn`` and ``mlp`` on every page of ``images/`` and ``../shared/data/pages``;
 with ``--train`` also short ``ocr train``/``finetune``/``adapt`` runs. Page outputs must be
-byte-identical; a training run must print the same lines and write the same weights and
+byte-identical (but for the checkout's own path, which JSON gives as the model's file); a training run must print the same lines and write the same weights and
 sidecar (timings and the code version aside). Prints one row per command; exits 1 on any
 difference.
 """
@@ -103,6 +103,7 @@ def compare(other: Path, commands: dict, training: bool, keep: Path | None) -> l
                 work.mkdir(parents=True, exist_ok=True)
                 extra = ["--out", str(work / "run")] if training else []
                 code, text = run(tree, args + extra, work, training)
+                text = text.replace(str(tree), "CHECKOUT").replace(str(REPO), "CHECKOUT")  # model and page paths
                 if training:
                     text = TIMING.sub("", text.replace(str(work), "OUT"))
                 outs.append((code, text, weights(work) if training else None))
