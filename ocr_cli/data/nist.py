@@ -14,6 +14,8 @@ file with other writers' samples. It holds only the ``valid`` split, which every
 reads (the training mix makes its own held-out part). 26 of its images are pixel for pixel
 in ``nist26_valid.mat`` too; when that file is found beside it (or in the data folder) they
 are dropped, so the same letter is never trained on in one file and scored in the other.
+Its ``R`` column is mislabeled: all 50 of its images are ``U``'s (``ocr data preview
+--dataset nist26oct``), so that class is dropped too (``NIST26OCT_MISLABELED``).
 """
 from __future__ import annotations
 
@@ -21,9 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ocr_cli.charset import SIZE
+from ocr_cli.charset import CLASSES, SIZE
 from ocr_cli.errors import OcrError
 from ocr_cli.glyph import normalize_glyph
+
+
+NIST26OCT_MISLABELED = "R"
 
 
 def find_mat(kind: str, split: str, path, data_dir) -> Path:
@@ -124,6 +129,8 @@ def load_nist26oct(split, path, data_dir, n, seed):
     """The 2016oct letters file (see the module docstring), without the images ``nist26_valid.mat`` also has."""
     f = find_mat("nist26", "valid_2016oct", path, data_dir)
     X, y = read_nist_mat(f, "valid", 26, normalize=False)
+    keep = ~np.isin(y, [CLASSES.index(c) for c in NIST26OCT_MISLABELED])
+    X, y = X[keep], y[keep]
     for other in (f.parent / "nist26_valid.mat", Path(data_dir) / "nist26_valid.mat", Path(data_dir) / "nist" / "nist26_valid.mat"):
         if other.is_file() and other.resolve() != f.resolve():
             seen = {x.tobytes() for x in read_nist_mat(other, "valid", 26, normalize=False)[0]}
