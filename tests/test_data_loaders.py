@@ -257,6 +257,9 @@ def test_nist26oct_drops_the_images_nist26_valid_also_has(tmp_path):
     (tmp_path / "nist26_valid.mat").unlink()
     _, y, _ = load_dataset("nist26oct", "valid", data_dir=tmp_path)
     assert list(y) == [5, 6]
+    scipy.io.savemat(tmp_path / "nist26_valid_2016oct.mat", {"valid_data": imgs, "valid_labels": onehot([17, 6], 26)})
+    _, y, _ = load_dataset("nist26oct", "valid", data_dir=tmp_path)
+    assert list(y) == [6]  # its R column holds U's: dropped
 
 
 def test_words_heldout_part_is_fixed_disjoint_and_stratified_by_template(tmp_path):
@@ -307,3 +310,34 @@ def test_real_photographed_characters_read_like_page_crops():
     X, y, _ = load_dataset(f"folder:{d}", n=300, seed=1)
     assert (X.reshape(len(X), -1) > 0.5).mean(axis=1).max() < 0.6  # no crop is a grey rectangle
     assert (shipped_cnn().predict_proba(X).argmax(1) == y).mean() > 0.75
+
+
+def test_words_source_labels_the_characters_of_training_crops_only(tmp_path, monkeypatch):
+    """The ``words`` source cuts each training crop's field into characters; held-out crops are never read."""
+    from PIL import Image
+
+    import ocr_cli.fileio
+    from ocr_cli.data.words import split_words
+    from ocr_cli.page.samples import render_page
+
+    for k, name in enumerate(["FA", "7B", "AB", "F7", "BA", "7F", "BB", "AF", "FF", "A7"]):
+        page = render_page([name], seed=k, char_h=30)
+        rows, cols = np.flatnonzero((page < 0.5).any(1)), np.flatnonzero((page < 0.5).any(0))
+        ink = page[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1][:44, :180]
+        grey = np.ones((60, 200), np.float32)  # one form template: one size
+        grey[8:8 + ink.shape[0], 10:10 + ink.shape[1]] = ink
+        Image.fromarray(np.uint8(np.clip(grey, 0, 1) * 255)).save(tmp_path / f"w{k}.png")
+        (tmp_path / f"w{k}.txt").write_text(name + "\n")
+    read, real = [], ocr_cli.fileio.read_image
+    monkeypatch.setattr(ocr_cli.fileio, "read_image", lambda f: read.append(f.name) or real(f))
+    X, y, _ = load_dataset(f"words:{tmp_path}", "valid")
+    train = split_words(tmp_path, "train")
+    assert sorted(read) == sorted(f.name for f, _ in train) and len(train) == 7
+    labels = "".join(CLASSES[i] for i in y)
+    pairs = [labels[i:i + 2] for i in range(0, len(labels), 2)]  # every name is 2 characters
+    names = [t for _, t in train]
+    assert X.shape == (len(y), 32, 32) and len(pairs) >= 5  # most crops matched
+    assert all(p in names for p in pairs) and [n for n in names if n in pairs] == pairs  # whole names, in order
+    for x, label in zip(X, y):
+        if CLASSES[label] in "F7":
+            assert_upright(x, CLASSES[label])

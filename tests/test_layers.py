@@ -6,7 +6,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "ocr_cli"
 # lowest first; a module may import from its own layer and the ones before it
 LAYERS = [
     {"__init__", "errors", "charset"},
-    {"registry", "fileio", "glyph", "inputs", "workers"},
+    {"registry", "fileio", "glyph", "inputs", "workers", "calibration"},
     {"nn"},
     {"page"},
     {"formats"},
@@ -14,7 +14,7 @@ LAYERS = [
     {"batch"},
     {"data"},
     {"compress"},
-    {"training"},
+    {"training", "scoring"},
     {"cli"},
     {"__main__"},
 ]

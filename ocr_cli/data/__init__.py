@@ -20,6 +20,8 @@ name                      what it reads
 ``synthetic``             :mod:`ocr_cli.data.synthetic`, fresh samples for any ``n``
 ``pages``                 labeled crops of page images with known text (``page.png`` +
                           ``page.txt``), cut by the page pipeline (:mod:`ocr_cli.data.pages`)
+``words``                 labeled crops of the training part of a folder of form-field
+                          crops with known text (:mod:`ocr_cli.data.words`)
 ========================  =========================================================
 """
 from __future__ import annotations
@@ -44,6 +46,7 @@ LOADERS = {
     "mnist5k": "ocr_cli.data.idx:load_mnist5k",
     "folder": "ocr_cli.data.folder:load_folder",
     "pages": "ocr_cli.data.pages:load_pages",
+    "words": "ocr_cli.data.words:load_words",
     "synthetic": "ocr_cli.data.synthetic:load_synthetic",
     **{f"emnist-{s}": f"ocr_cli.data.idx:load_emnist_{s}"
        for s in ("balanced", "byclass", "bymerge", "letters", "digits", "mnist")},

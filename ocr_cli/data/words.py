@@ -61,3 +61,43 @@ def split_words(path, part: str) -> list[tuple[Path, str]]:
         raise OcrError(f"unknown part {part!r}; choose train, heldout or all")
     held = heldout_words([f for f, _ in pairs])
     return [p for p, h in zip(pairs, held) if h == (part == "heldout")]
+
+
+def field_samples(grey: np.ndarray, text: str):
+    """Labeled canonical samples of one field crop: ``(X (n, 32, 32), y (n,))``, or empty arrays.
+
+    The crop is cleaned like :func:`~ocr_cli.page.fields.read_field` cleans it and its
+    characters found by the page pipeline; the crop counts only when exactly one of its
+    lines holds as many characters as ``text`` has letters and digits, so no label is ever
+    shifted onto the wrong crop (nor onto a printed label that happens to be as long).
+    """
+    from ocr_cli.charset import CLASSES, SIZE
+    from ocr_cli.page import find_characters
+    from ocr_cli.page.crops import crop_samples
+    from ocr_cli.page.evaluate import alnum
+    from ocr_cli.page.fields import clean_field
+
+    truth = alnum(text)
+    clean, _ = clean_field(grey)
+    found = find_characters(clean)
+    lines = [[k for word in words for k in word] for words in found.lines]
+    match = [line for line in lines if len(line) == len(truth)]
+    if len(match) != 1 or not truth:
+        return np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.int64)
+    X = crop_samples(found.contrast, found.labels, [found.parts[k] for k in match[0]], found.boxes[match[0]])
+    return X, np.array([CLASSES.index(c) for c in truth], np.int64)
+
+
+def load_words(split, path, data_dir, n, seed):
+    """Character crops of the *training* part of a words folder (any split: the held-out
+    crops are for field scoring and are never read here)."""
+    from ocr_cli.charset import SIZE
+    from ocr_cli.fileio import read_image
+
+    root = Path(path) if path is not None else Path(data_dir) / "words"
+    Xs, ys = [np.zeros((0, SIZE, SIZE), np.float32)], [np.zeros(0, np.int64)]
+    for image, text in split_words(root, "train"):
+        X, y = field_samples(read_image(image), text)
+        Xs.append(X)
+        ys.append(y)
+    return np.concatenate(Xs), np.concatenate(ys)

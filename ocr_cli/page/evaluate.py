@@ -19,6 +19,8 @@ from pathlib import Path
 
 from ocr_cli.inputs import IMAGE_SUFFIXES, folder_files
 
+FIELD_MAX_H = 160  # taller images are pages (a line or field crop of handwriting is lower)
+
 
 def edit_distance(a, b) -> int:
     """Levenshtein distance between two sequences (strings or lists of words), by rapidfuzz."""
@@ -56,17 +58,26 @@ def rates(c: dict) -> dict:
     }
 
 
+def is_field_crop(shape) -> bool:
+    """Whether an image of ``shape`` (H, W) is a crop of one line or form field rather than a
+    page: at most ``FIELD_MAX_H`` pixels high and at least three times as wide as high."""
+    return shape[0] <= FIELD_MAX_H and shape[1] >= 3 * shape[0]
+
+
 def _score_page(task):
     """Read and score one page in a worker: the page's report entry, or ``{"error": ...}``."""
     from ocr_cli.workers import worker_recognizer
     from ocr_cli.errors import OcrError
     from ocr_cli.fileio import read_image
+    from ocr_cli.page.fields import read_field
     from ocr_cli.page.pipeline import read_page
 
-    name, image, truth = task
+    name, image, truth, field, chars, lexicon = task
     start = time.perf_counter()
     try:
-        page = read_page(read_image(image), worker_recognizer())
+        grey = read_image(image)
+        field = is_field_crop(grey.shape) if field is None else field
+        page = (read_field if field else read_page)(grey, worker_recognizer(), chars=chars, lexicon=lexicon)
     except OcrError as e:
         return {"image": name, "error": str(e)}
     except (OSError, ValueError, MemoryError) as e:
@@ -74,15 +85,16 @@ def _score_page(task):
     seconds = time.perf_counter() - start
     counts = score_text(page.text, truth)
     return {"image": name, "text": page.text, "truth": truth.strip(), "empty_truth": not alnum(truth), **counts,
-            **rates(counts), "seconds": seconds}
+            **rates(counts), "seconds": seconds, "field": field}
 
 
 def _crashed(task):
-    name, image, _ = task
+    name, image = task[:2]
     return {"image": name, "error": f"{image}: the reader crashed on it (its process died)"}
 
 
-def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | None = 1, progress: bool = False) -> dict:
+def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | None = 1, progress: bool = False,
+                 field: bool | None = None, chars: str | None = None, lexicon=None, images=None) -> dict:
     """Read every image in ``directory`` that has a ``<stem>.txt`` beside it and score it.
 
     Returns ``{"pages": [...], "skipped": [...], "errors": [...], "total": {...}}``: each page
@@ -91,6 +103,10 @@ def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | Non
     unreadable images and ground truths. A page whose truth is empty (no A-Z0-9) is marked
     ``empty_truth`` with no rates and stays out of the totals. ``recursive`` descends into
     sub-folders; ``jobs`` pages are read at once (:func:`~ocr_cli.workers.ordered_map`).
+    ``field`` True reads each image as one form field (:func:`~ocr_cli.page.fields.read_field`:
+    only the handwritten field is read and scored), False as a page, None decides per image
+    (:func:`is_field_crop`); ``chars`` (allowed classes) and ``lexicon`` go to the reader;
+    ``images`` scores only those files of ``directory``.
     """
     from ocr_cli.workers import ordered_map, use_recognizer
     from ocr_cli.errors import OcrError
@@ -98,7 +114,7 @@ def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | Non
     directory = Path(directory)
     if not directory.is_dir():
         raise OcrError(f"{directory}: not a directory")
-    images = folder_files(directory, recursive, IMAGE_SUFFIXES)
+    images = folder_files(directory, recursive, IMAGE_SUFFIXES) if images is None else list(images)
     tasks, skipped, errors = [], [], []
     for image in images:
         name = image.relative_to(directory).as_posix()
@@ -111,7 +127,7 @@ def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | Non
         except (OSError, UnicodeDecodeError) as e:
             errors.append(f"{truth_file}: cannot read the ground truth ({e})")
             continue
-        tasks.append((name, image, truth))
+        tasks.append((name, image, truth, field, chars, lexicon))
     if not images:
         raise OcrError(f"{directory}: no images found" + ("" if recursive else " (use --recursive to read sub-folders)"))
     if not tasks and not errors:

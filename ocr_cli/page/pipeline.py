@@ -10,9 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ocr_cli.calibration import calibrated
 from ocr_cli.page import binarize, layout, segment
 from ocr_cli.page.decode import choose_merges, choose_splits, consistent_words, reading, sureness
 from ocr_cli.page.crops import crop_samples
+from ocr_cli.page.fields import field_line
+from ocr_cli.page.lexicon import rescore, restrict
 from ocr_cli.page.result import Char, Line, Page, Word
 
 WORK_SIDE = 1600  # longer side of the working image: a 12 MP photo shrinks ~2.5× (fast)
@@ -138,13 +141,17 @@ def _offer_merges(found: PageLayout) -> None:
                     found.merges[(k, j)] = (np.concatenate([found.parts[k], found.parts[j]]), together)
 
 
-def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
+def read_page(image, recognizer, work_side: int = WORK_SIDE, chars: str | None = None, lexicon=None,
+              field: bool = False) -> Page:
     """Read the text of a page: a path or a grey array (white = 1) in, a :class:`Page` out.
 
     All characters, the parts of wide ones that may be two touching letters and the unions
     of neighbours that may be one letter go to ``recognizer.predict_proba`` in a single
     batch; the more confident reading wins and words keep letters and digits apart
-    (:mod:`ocr_cli.page.decode`).
+    (:mod:`ocr_cli.page.decode`). The probabilities carry the recognizer's calibration
+    temperature; ``chars`` (allowed classes) and ``lexicon`` (a
+    :class:`~ocr_cli.page.lexicon.Lexicon`) constrain them, and ``field`` reads one form
+    field (:mod:`ocr_cli.page.fields`).
     """
     from ocr_cli.fileio import read_image
 
@@ -159,11 +166,19 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE) -> Page:
     boxes = np.array(list(found.boxes) + [box for _, box in alternatives], int).reshape(-1, 4)
     X = crop_samples(found.contrast, found.labels, found.parts + [ids for ids, _ in alternatives], boxes)
     proba = recognizer.predict_proba(X) if len(X) else np.zeros((0, len(recognizer.classes)))
+    proba = calibrated(proba, recognizer)
+    if chars:
+        proba = restrict(proba, recognizer.classes, chars)
     sure = sureness(proba, recognizer.classes)
     splits = choose_splits(sure, found.splits, len(found.parts))
     merges = choose_merges(sure, found.merges, len(boxes) - len(found.merges))
     lines = [[reading(word, splits, merges) for word in words] for words in found.lines]
-    best, conf = consistent_words(proba, recognizer.classes, [w for words in lines for w in words])
+    if field:
+        lines = [field_line(lines, boxes, found.labels.shape[0], proba, recognizer.classes)] if lines else []
+    groups = [[r for w in line for r in w] for line in lines] if field else [w for words in lines for w in words]
+    best, conf = consistent_words(proba, recognizer.classes, groups)
+    if lexicon is not None:
+        best, conf = rescore(proba, best, conf, groups, lexicon)
     s = found.scale
 
     def char(r):

@@ -1,0 +1,55 @@
+"""``ocr score``'s library: accuracy, per class, confusions and calibration of any model on any source."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from ocr_cli.charset import CLASSES
+from ocr_cli.errors import OcrError
+from ocr_cli.scoring import default_split, format_report, score_dataset, score_samples
+
+
+class InkRecognizer:
+    """Reads a sample as F when it has little ink, as 7 otherwise, with fixed confidences."""
+
+    classes = CLASSES
+    info = {}
+
+    def predict_proba(self, X):
+        p = np.full((len(X), len(CLASSES)), 0.1 / 35)
+        heavy = X.reshape(len(X), -1).mean(1) > 0.2
+        p[np.arange(len(X)), np.where(heavy, CLASSES.index("7"), CLASSES.index("F"))] = 0.9
+        return p
+
+
+def test_score_samples_counts_per_class_and_confusions():
+    y = np.array([CLASSES.index(c) for c in "FFF777"])
+    p = np.zeros((6, 36))
+    p[np.arange(6), [CLASSES.index(c) for c in "FF7777"]] = 1.0
+    r = score_samples(p, y, CLASSES)
+    assert r["accuracy"] == pytest.approx(5 / 6) and r["correct"] == 5
+    assert r["per_class"]["F"] == {"n": 3, "acc": pytest.approx(2 / 3)} and r["per_class"]["7"]["acc"] == 1
+    assert r["confused"] == [("F", "7", 1)]
+    assert r["ece"] == pytest.approx(1 / 6)  # confidence 1 everywhere, 5/6 right
+    text = format_report({**r, "part": "all"})
+    assert text.startswith("accuracy 83.3% (5/6, all)") and "F->7: 1" in text
+
+
+def test_score_dataset_on_a_users_folder(tmp_path):
+    for c, ink in (("F", 0.1), ("7", 0.5)):
+        (tmp_path / c).mkdir()
+        for k in range(4):
+            a = np.full((30, 30), 255, np.uint8)
+            a[5:25, 5:5 + int(20 * ink) + 2] = 0  # a bar: thin for F, wide for 7
+            Image.fromarray(a).save(tmp_path / c / f"{k}.png")
+    r = score_dataset(f"folder:{tmp_path}", InkRecognizer())
+    assert r["n"] == 8 and set(r["per_class"]) == {"F", "7"} and r["part"] == "all"
+    held = score_dataset(f"folder:{tmp_path}", InkRecognizer(), heldout=True)
+    assert held["n"] == 2 and held["part"] == "held-out"  # 30% of 4 per class, rounded
+    with pytest.raises(OcrError, match="no dataset"):
+        score_dataset(" , ", InkRecognizer())
+    with pytest.raises(OcrError, match="synthetic has no held-out"):
+        score_dataset("synthetic", InkRecognizer(), heldout=True)
+
+
+def test_default_splits():
+    assert default_split("mnist") == "test" and default_split("nist26") == "valid" and default_split("folder") == "train"
