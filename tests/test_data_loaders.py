@@ -318,7 +318,7 @@ def test_words_source_labels_the_characters_of_training_crops_only(tmp_path, mon
 
     import ocr_cli.fileio
     from ocr_cli.data.words import split_words
-    from ocr_cli.page.samples import render_page
+    from ocr_cli.data.synthetic_pages import render_page
 
     for k, name in enumerate(["FA", "7B", "AB", "F7", "BA", "7F", "BB", "AF", "FF", "A7"]):
         page = render_page([name], seed=k, char_h=30)

@@ -15,7 +15,7 @@ def cnn():
 
 
 def handwriting(text, seed):
-    from ocr_cli.page.samples import render_page
+    from ocr_cli.data.synthetic_pages import render_page
 
     page = render_page([text], seed=seed, char_h=26)
     ink = page < 0.5

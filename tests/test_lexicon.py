@@ -73,7 +73,7 @@ def test_lexicon_file_errors(tmp_path):
 
 def test_read_page_honours_chars(tmp_path):
     from ocr_cli.page import read_page
-    from ocr_cli.page.samples import render_page
+    from ocr_cli.data.synthetic_pages import render_page
     from ocr_cli.recognizers import default_model_path
     from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
 
