@@ -89,6 +89,13 @@ def test_ordered_map_keeps_input_order_across_processes():
     assert list(ordered_map(_slow_square, [], jobs=2)) == []
 
 
+def test_progress_bar_only_when_asked(capsys):
+    assert list(ordered_map(_slow_square, range(4), jobs=1, progress=True)) == [0, 1, 4, 9]
+    assert "page/s" in capsys.readouterr().err  # a bar (tqdm redraws at most every 0.1 s)
+    list(ordered_map(_slow_square, range(4), jobs=2, progress=False))
+    assert capsys.readouterr().err == ""
+
+
 def _dies_on_3(x):
     if x == 3:
         os._exit(1)  # like a crash inside a C library: the process is gone
