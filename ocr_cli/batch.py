@@ -63,7 +63,7 @@ def read_documents(inputs: list[Input], recognizer, jobs: int | None = None, pro
     ``--boxes`` image to draw. ``planned`` is :func:`~ocr_cli.inputs.page_tasks` ``(inputs)``
     if the caller has it already.
     """
-    tasks, errors = planned or page_tasks(inputs)
+    tasks, errors = planned or page_tasks(inputs, jobs)
     docs = [Document(inp) for inp in inputs]
     for k, message in errors:
         docs[k].errors.append(message)
@@ -166,7 +166,7 @@ def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recu
         for message in errors:
             say(f"error: {message}")
             failed = True
-        tasks, count_errors = planned = page_tasks(inputs)
+        tasks, count_errors = planned = page_tasks(inputs, jobs)
         overlays = overlay_paths(boxes, inputs, tasks) if boxes else {}
         targets = output_paths(out_dir, inputs, writer_class.extension) if out_dir is not None else None
 

@@ -282,10 +282,10 @@ PDF_MAX_SIDE = 6000  # a page declared huge is rendered smaller rather than exha
 def is_pdf(path) -> bool:
     """Whether a file starts like a PDF (by content, not name: stdin has no name)."""
     try:
-        with open(path, "rb") as f:
+        with open_input(path, MAX_IMAGE_BYTES, "image") as f:
             return f.read(1024).lstrip().startswith(b"%PDF-")
-    except OSError:
-        return False
+    except OcrError:
+        return False  # read_image will say why
 
 
 def count_pages(path) -> int:
@@ -297,19 +297,19 @@ def count_pages(path) -> int:
     from PIL import Image
 
     path = Path(path)
-    if not path.is_file():
-        raise OcrError(f"{path}: {'not a file' if path.exists() else 'no such file'}")
-    if is_pdf(path):
-        with _open_pdf(path) as pdf:
-            return len(pdf)
-    Image.MAX_IMAGE_PIXELS = None  # read_image applies the clearer limit when the page is read
-    try:
-        with Image.open(path) as im:
-            return getattr(im, "n_frames", 1) if im.format == "TIFF" else 1
-    except Image.UnidentifiedImageError:
-        raise OcrError(f"{path}: not an image file (or a format we cannot read)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise OcrError(f"{path}: cannot read image ({e})") from None
+    with open_input(path, MAX_IMAGE_BYTES, "image") as f:
+        if not f.read(1024).lstrip().startswith(b"%PDF-"):
+            f.seek(0)
+            Image.MAX_IMAGE_PIXELS = None  # read_image applies the clearer limit when the page is read
+            try:
+                with Image.open(f) as im:
+                    return getattr(im, "n_frames", 1) if im.format == "TIFF" else 1
+            except Image.UnidentifiedImageError:
+                raise OcrError(f"{path}: not an image file (or a format we cannot read)") from None
+            except Exception as e:  # as in read_image: a damaged file makes Pillow raise anything
+                raise OcrError(f"{path}: cannot read image ({type(e).__name__}: {str(e)[:100]})") from None
+    with _open_pdf(path) as pdf:
+        return len(pdf)
 
 
 def read_image_page(path, index: int = 0, max_pixels: int = MAX_PIXELS) -> np.ndarray:

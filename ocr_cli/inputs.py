@@ -94,21 +94,36 @@ def _copy_stdin(target: Path) -> Path:
     return target
 
 
-def page_tasks(inputs: list[Input]) -> tuple[list[PageTask], list[tuple[int, str]]]:
-    """One task per page of every input; returns ``(tasks, errors)``, errors as ``(input number, message)``."""
-    from ocr_cli.fileio import count_pages
+def page_tasks(inputs: list[Input], jobs: int | None = 1) -> tuple[list[PageTask], list[tuple[int, str]]]:
+    """One task per page of every input; returns ``(tasks, errors)``, errors as ``(input number, message)``.
+
+    Pages are counted in ``jobs`` worker processes: opening a PDF runs pdfium, and a
+    document that crashes it costs only its own error line.
+    """
+    from ocr_cli.workers import ordered_map
 
     tasks, errors = [], []
-    for k, inp in enumerate(inputs):
-        try:
-            n = count_pages(inp.path)
-        except OcrError as e:
-            errors.append((k, rename(str(e), inp)))
-            continue
-        if n == 0:
+    for k, (inp, n) in enumerate(zip(inputs, ordered_map(_count, inputs, jobs, crashed=_count_crashed, unit="file"))):
+        if isinstance(n, str):
+            errors.append((k, rename(n, inp)))
+        elif n == 0:
             errors.append((k, f"{inp.name}: has no pages"))
-        tasks += [PageTask(k, inp.name, inp.path, i, n) for i in range(n)]
+        tasks += [PageTask(k, inp.name, inp.path, i, n) for i in range(n if isinstance(n, int) else 0)]
     return tasks, errors
+
+
+def _count(inp: Input):
+    """The number of pages of ``inp``, or the message saying why it cannot be read."""
+    from ocr_cli.fileio import count_pages
+
+    try:
+        return count_pages(inp.path)
+    except OcrError as e:
+        return str(e)
+
+
+def _count_crashed(inp: Input) -> str:
+    return f"{inp.name}: the reader crashed on it (its process died)"
 
 
 def rename(message: str, inp) -> str:
