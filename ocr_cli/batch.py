@@ -26,17 +26,17 @@ class Document:
     seconds: float = 0.0
 
 
-def _read_task(task: tuple[PageTask, str | None]):
+def _read_task(task: tuple[PageTask, str | None, dict]):
     """Read one page in a worker: ``(number, Page or None, error or None, seconds)``."""
     from ocr_cli.fileio import read_image_page
     from ocr_cli.page import read_page
 
-    t, overlay = task
+    t, overlay, options = task
     start = time.perf_counter()
     where = f"{t.name}: page {t.index + 1}: " if t.pages > 1 else f"{t.name}: "
     try:
         image = read_image_page(t.path, t.index)
-        page = read_page(image, worker_recognizer())
+        page = read_page(image, worker_recognizer(), **options)
         page.source = t.name
         if overlay:
             page.draw(image, overlay)
@@ -49,18 +49,19 @@ def _read_task(task: tuple[PageTask, str | None]):
 
 
 def _crashed(task):
-    t, _ = task
+    t = task[0]
     where = f"{t.name}: page {t.index + 1}" if t.pages > 1 else t.name
     return t.index + 1, None, f"{where}: the reader crashed on it (its process died)", 0.0
 
 
 def read_documents(inputs: list[Input], recognizer, jobs: int | None = None, progress: bool = False,
-                   overlays: dict | None = None, planned=None):
+                   overlays: dict | None = None, planned=None, read_options: dict | None = None):
     """Read every page of every input with ``recognizer``; yield one :class:`Document` per input, in order.
 
     Inputs whose pages cannot be counted (missing, not an image, a broken PDF) come back with
     an error and no pages. ``overlays`` maps ``(input number, page index)`` to the path of a
-    ``--boxes`` image to draw. ``planned`` is :func:`~ocr_cli.inputs.page_tasks` ``(inputs)``
+    ``--boxes`` image to draw; ``read_options`` are keyword arguments of
+    :func:`~ocr_cli.page.read_page` (``chars``, ``lexicon``). ``planned`` is :func:`~ocr_cli.inputs.page_tasks` ``(inputs)``
     if the caller has it already.
     """
     tasks, errors = planned or page_tasks(inputs, jobs)
@@ -68,7 +69,8 @@ def read_documents(inputs: list[Input], recognizer, jobs: int | None = None, pro
     for k, message in errors:
         docs[k].errors.append(message)
     overlays = overlays or {}
-    results = ordered_map(_read_task, [(t, overlays.get((t.input, t.index))) for t in tasks], jobs,
+    options = read_options or {}
+    results = ordered_map(_read_task, [(t, overlays.get((t.input, t.index)), options) for t in tasks], jobs,
                           use_recognizer, (recognizer,), progress, crashed=_crashed)
     ready = 0  # documents before this one have been yielded
     try:
@@ -138,7 +140,8 @@ def _key(path: Path) -> str:
 
 
 def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recursive: bool = False,
-            jobs: int | None = None, progress: bool = False, boxes=None, stdout=None) -> int:
+            jobs: int | None = None, progress: bool = False, boxes=None, stdout=None,
+            read_options: dict | None = None) -> int:
     """``ocr extract``: read every page of every input and write it in ``fmt``.
 
     Without ``out_dir`` one document in ``fmt`` goes to ``stdout``, page by page in input
@@ -180,7 +183,7 @@ def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recu
             stream = new_writer(len(tasks), inputs[0].name if len(inputs) == 1 else None)
             stdout.write(stream.begin())
         all_errors = []
-        for k, doc in enumerate(read_documents(inputs, recognizer, jobs, progress, overlays, planned)):
+        for k, doc in enumerate(read_documents(inputs, recognizer, jobs, progress, overlays, planned, read_options)):
             for message in doc.errors:
                 say(f"error: {message}")
             for n, page in doc.pages:  # a doubtful page says why (Page.warnings, issue 11)

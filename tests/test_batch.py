@@ -150,6 +150,11 @@ def test_page_warnings_are_printed_on_stderr(docs, cnn, capsys, monkeypatch):
                                               for k in (1, 2)]
 
 
+def test_read_options_reach_the_reader(docs, cnn, capsys):
+    code, out, _ = run_extract([docs / "b.png"], cnn, capsys, jobs=1, read_options={"chars": "0123456789"})
+    assert code == 0 and out.strip().replace(" ", "").isdigit()  # XY 12 read with digits only
+
+
 def test_text_of_several_pages_has_numbered_headers(docs, cnn, capsys):
     code, out, _ = run_extract([docs / "scan.tif", docs / "b.png"], cnn, capsys)
     assert code == 0
