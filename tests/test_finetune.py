@@ -115,7 +115,7 @@ def test_start_from_errors():
 
 def test_finetune_learns_and_records_itself(tmp_path):
     src = get_recognizer_class("cnn")(CLASSES[:26])
-    saved = src.save(tmp_path / "start" / "cnn")
+    saved = src.save(tmp_path / "start" / "cnn", {"command": "ocr train (the starting model)"})
     mix = DataMix([tiny_source()], [tiny_source()], repeat_real=3)
     cfg = TrainConfig(out=tmp_path / "ft", freeze="none", epochs=2, lr=src.defaults.lr, progress=False, init_from=saved)
     res = finetune(load_recognizer(saved), mix, cfg, log=lambda *a: None)
@@ -123,6 +123,7 @@ def test_finetune_learns_and_records_itself(tmp_path):
     meta = json.loads(res.model_path.with_suffix(".json").read_text())
     assert meta["finetune"]["head"].startswith("replaced (26 of 36")
     assert meta["init_from"] == str(saved)
+    assert meta["init_from_model"]["command"] == "ocr train (the starting model)"  # a model made in stages
     assert load_recognizer(res.model_path).classes == CLASSES
 
 

@@ -47,13 +47,20 @@ class TrainConfig:
             raise OcrError("--epochs and --batch-size must be >= 1 and --lr > 0")
         if not 0.0 <= cfg.label_smoothing < 1.0:
             raise OcrError("--label-smoothing must be in [0, 1)")
-        if cfg.freeze not in (None, *FREEZE_CHOICES):
-            raise OcrError(f"--freeze {cfg.freeze!r}: choose one of {', '.join(FREEZE_CHOICES)}")
+        if cfg.freeze is not None:
+            check_freeze(cfg.freeze)
         return cfg
 
     @property
     def feature_lr_scale(self) -> float:
         return FEATURE_LR_SCALE if self.freeze == "none" else 1.0
+
+
+def check_freeze(what: str) -> str:
+    """``what`` if it is a ``--freeze`` choice, else an OcrError naming them."""
+    if what not in FREEZE_CHOICES:
+        raise OcrError(f"--freeze {what!r}: choose one of {', '.join(FREEZE_CHOICES)}")
+    return what
 
 
 def lr_at(step: int, total: int, peak: float) -> float:

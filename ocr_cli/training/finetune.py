@@ -22,7 +22,7 @@ from pathlib import Path
 from ocr_cli.charset import CLASSES
 from ocr_cli.data import SYNTHETIC_DEFAULT_N
 from ocr_cli.errors import OcrError
-from ocr_cli.training.config import FEATURE_LR_SCALE, FREEZE_CHOICES, TrainConfig
+from ocr_cli.training.config import FEATURE_LR_SCALE, TrainConfig, check_freeze
 from ocr_cli.training.loop import train
 
 
@@ -51,7 +51,8 @@ def transfer(src, classes: str = CLASSES):
     """A recognizer of ``src``'s kind and architecture over ``classes``, initialised from ``src``.
 
     Returns ``(rec, carried)``: ``carried`` is the string of classes whose head rows came from
-    ``src``; the other rows keep their fresh initialisation.
+    ``src``; the other rows keep their fresh initialisation. ``rec.info`` is ``src``'s record
+    (command, code, metrics), which the fine-tuned model's sidecar keeps as its starting model's.
     """
     import torch
 
@@ -71,15 +72,14 @@ def transfer(src, classes: str = CLASSES):
             else:
                 new[name].copy_(value)
     dst.net.load_state_dict(new)
+    dst.info = dict(src.info)
     return dst, carried
 
 
 def freeze(rec, what: str = "features") -> int:
     """Freeze the features (``"features"``) or leave them trainable (``"none"``, where the run
     slows them down); return how many parameters train."""
-    if what not in FREEZE_CHOICES:
-        raise OcrError(f"--freeze {what!r}: choose one of {', '.join(FREEZE_CHOICES)}")
-    if what == "features":
+    if check_freeze(what) == "features":
         for p in rec.feature_parameters():
             p.requires_grad_(False)
     return sum(p.numel() for p in rec.net.parameters() if p.requires_grad)
@@ -121,8 +121,7 @@ def run_finetune(cfg: TrainConfig, model, datasets: str, pretrained=None, val=No
     """What ``ocr finetune`` does: load the starting point (failing fast), then the data, then fine-tune."""
     from ocr_cli.data.mix import DataMix
 
-    if cfg.freeze not in FREEZE_CHOICES:
-        raise OcrError(f"--freeze {cfg.freeze!r}: choose one of {', '.join(FREEZE_CHOICES)}")
+    check_freeze(cfg.freeze)
     start = start_from(model, pretrained)
     mix = DataMix.load(datasets, val, data_dir, synthetic_n, repeat_real)
     source = f"imagenet:{pretrained}" if pretrained is not None else model
