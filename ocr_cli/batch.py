@@ -35,7 +35,7 @@ def _read_task(task: tuple[PageTask, str | None, dict]):
     start = time.perf_counter()
     where = f"{t.name}: page {t.index + 1}: " if t.pages > 1 else f"{t.name}: "
     try:
-        image = read_image_page(t.path, t.index)
+        image = read_image_page(t.path, t.index, colour=True)
         page = read_page(image, worker_recognizer(), **options)
         page.source = t.name
         if overlay:
@@ -61,7 +61,7 @@ def read_documents(inputs: list[Input], recognizer, jobs: int | None = None, pro
     Inputs whose pages cannot be counted (missing, not an image, a broken PDF) come back with
     an error and no pages. ``overlays`` maps ``(input number, page index)`` to the path of a
     ``--boxes`` image to draw; ``read_options`` are keyword arguments of
-    :func:`~ocr_cli.page.read_page` (``chars``, ``lexicon``). ``planned`` is :func:`~ocr_cli.inputs.page_tasks` ``(inputs)``
+    :func:`~ocr_cli.page.read_page` (``rotate``, ``chars``, ``lexicon``). ``planned`` is :func:`~ocr_cli.inputs.page_tasks` ``(inputs)``
     if the caller has it already.
     """
     tasks, errors = planned or page_tasks(inputs, jobs)

@@ -71,8 +71,11 @@ def test_rotation_is_measured():
 def test_read_page_uses_one_batch_and_maps_boxes_to_the_original_image():
     grey = render_page(TEXT, seed=5, char_h=120)  # large: found at reduced resolution
     spy = Spy()
-    page = read_page(grey, spy)
+    page = read_page(grey, spy, rotate=0)
     assert len(spy.batches) == 1 and spy.batches[0][1:] == (32, 32)
+    auto = Spy()
+    assert read_page(grey, auto).text == page.text  # choosing the turn only adds small sample batches
+    assert auto.batches[-1] == spy.batches[0] and all(b[0] <= 48 for b in auto.batches[:-1])
     assert page.text == "\n".join(" ".join("X" * len(w) for w in t.split()) for t in TEXT)
     ink_cols = np.flatnonzero((grey < 0.5).any(axis=0))
     x0, _, x1, _ = page.lines[0].box
@@ -161,11 +164,11 @@ def test_cli_extract_json_boxes_and_headers(tmp_path, weights):
         Image.fromarray((grey * 255).astype(np.uint8)).save(tmp_path / name)
     r = run("extract", str(tmp_path / "a.png"), "--weights", weights, "--json", "--boxes", str(tmp_path / "o.png"))
     assert r.exit_code == 0, r.output
-    d = json.loads(r.output)
+    d = json.loads(r.stdout)
     assert [len(w["chars"]) for w in d["pages"][0]["lines"][0]["words"]] == [2, 2]
     assert (tmp_path / "o.png").is_file()
     r = run("extract", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--weights", weights)
-    assert r.exit_code == 0 and r.output.count("==> ") == 2
+    assert r.exit_code == 0 and r.stdout.count("==> ") == 2
 
 
 def test_cli_eval_table(tmp_path, weights):
@@ -174,7 +177,7 @@ def test_cli_eval_table(tmp_path, weights):
     r = run("eval", str(tmp_path), "--weights", weights)
     assert r.exit_code == 0 and "p.png" in r.output and "1/1" in r.output
     r = run("eval", str(tmp_path), "--weights", weights, "--json")
-    assert json.loads(r.output)["total"]["lines_expected"] == 1
+    assert json.loads(r.stdout)["total"]["lines_expected"] == 1
 
 
 def _bad_files(d):

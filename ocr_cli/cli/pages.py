@@ -48,7 +48,9 @@ recursive_option = click.option("--recursive", "-r", is_flag=True, help="Read th
 @click.option("--boxes", type=click.Path(dir_okay=False), default=None,
               help="Save an overlay PNG of the found boxes and predictions (one per page: BOXES_<stem>[_p<page>].png "
                    "when several).")
-def extract(inputs, model, weights, fmt, as_json, out_dir, recursive, jobs, boxes):
+@click.option("--rotate", type=click.Choice(["auto", "0", "90", "180", "270"]), default="auto", show_default=True,
+              help="Degrees clockwise to turn each page before reading; auto picks the turn that reads best.")
+def extract(inputs, model, weights, fmt, as_json, out_dir, recursive, jobs, boxes, rotate):
     """Read pages: image files, folders of them, PDFs and multi-page TIFFs page by page, or - for stdin.
 
     An input that cannot be read prints one error line and the others go on; the exit
@@ -60,7 +62,8 @@ def extract(inputs, model, weights, fmt, as_json, out_dir, recursive, jobs, boxe
         raise click.UsageError(f"--json means --format json, not --format {fmt}")
     rec, described = page_recognizer(model, weights)
     sys.exit(read_and_write(inputs, rec, described, fmt or ("json" if as_json else "text"), out_dir, recursive,
-                            jobs, progress=sys.stderr.isatty(), boxes=boxes))
+                            jobs, progress=sys.stderr.isatty(), boxes=boxes,
+                            read_options={"rotate": rotate if rotate == "auto" else int(rotate)}))
 
 
 @click.command("eval")

@@ -13,11 +13,20 @@ from PIL import Image
 from ocr_cli.page import morph
 
 MIN_INK_CONTRAST = 0.12  # below this no pen stroke is ever found: a blank page stays blank
+POLARITY_SIDE = 400  # the ink's polarity is decided on a copy this size
 
 
 def resize(a: np.ndarray, shape) -> np.ndarray:
-    """Resize a float image to ``shape`` (rows, cols), box-filtered when shrinking."""
+    """Resize an image to ``shape`` (rows, cols), box-filtered when shrinking; float32 out.
+
+    ``a`` is float, or uint8 grey (0-255, scaled to [0, 1]; PIL shrinks 8-bit images fastest).
+    """
     h, w = shape
+    if a.dtype == np.uint8:
+        if (h, w) != a.shape:
+            mode = Image.Resampling.BOX if h < a.shape[0] or w < a.shape[1] else Image.Resampling.BILINEAR
+            a = np.asarray(Image.fromarray(np.ascontiguousarray(a)).resize((w, h), mode))
+        return a.astype(np.float32) / np.float32(255)
     if (h, w) == a.shape:
         return a.astype(np.float32, copy=False)
     shrink = h < a.shape[0] or w < a.shape[1]
@@ -26,7 +35,7 @@ def resize(a: np.ndarray, shape) -> np.ndarray:
 
 
 def downscale(grey: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
-    """Shrink ``grey`` so its longer side is at most ``long_side``; return it and the scale used."""
+    """Shrink ``grey`` so its longer side is at most ``long_side``; return it (float32) and the scale used."""
     scale = min(1.0, long_side / max(grey.shape))
     shape = (max(1, round(grey.shape[0] * scale)), max(1, round(grey.shape[1] * scale)))
     return resize(grey, shape), scale
@@ -36,14 +45,18 @@ def ink_is_dark(grey: np.ndarray) -> bool:
     """Whether the writing is darker than its background (pen on paper) rather than lighter
     (chalk on a board, a photo negative).
 
-    Otsu's threshold splits the photo into a dark and a light part. Writing is always the
-    sparse part: a page (even one lying on a dark desk that fills most of the photo) makes
-    the light part large, while chalk strokes on a board make it small.
+    Writing is made of thin strokes that stand out from their surroundings. On a copy at
+    most ``POLARITY_SIDE`` px across, pixels far below their neighbourhood's mean (dark
+    strokes) are compared with pixels far above it (light strokes): whichever tail reaches
+    further is the ink. Light and shadow change slowly, so glare or a dim half of the page
+    do not count; a global threshold would split the page along its lighting instead.
     """
-    sample = grey[:: max(1, grey.shape[0] // 300), :: max(1, grey.shape[1] // 300)].ravel()
-    if np.ptp(sample) < 1e-3:
+    step = max(1, int(np.ceil(max(grey.shape) / POLARITY_SIDE)))
+    small = resize(grey, (max(1, grey.shape[0] // step), max(1, grey.shape[1] // step)))
+    if min(small.shape) < 3 or np.ptp(small) < 1e-3:
         return True
-    return float((sample > threshold_otsu(sample)).mean()) >= 0.25
+    d = small - morph.mean_filter(small, 9)
+    return -float(np.percentile(d, 0.5)) >= float(np.percentile(d, 99.5))
 
 
 def contrast_map(grey: np.ndarray, paper_window: int = 41) -> np.ndarray:
@@ -115,10 +128,18 @@ def hysteresis(contrast: np.ndarray, low: float, high: float) -> np.ndarray:
     return seeded[labels]
 
 
-def binarize(contrast: np.ndarray) -> np.ndarray:
-    """Boolean ink mask (hysteresis threshold, one-pixel spurs of the weak parts cleaned)."""
-    th = ink_thresholds(contrast)
-    if th is None:
+def binarize(contrast: np.ndarray, thresholds: tuple[float, float] | None = None) -> np.ndarray:
+    """Boolean ink mask: hysteresis between ``thresholds`` (default: :func:`ink_thresholds`
+    of ``contrast``), one-pixel spurs of the weak parts cleaned; all paper when there is no ink."""
+    thresholds = thresholds or ink_thresholds(contrast)
+    if thresholds is None:
         return np.zeros(contrast.shape, bool)
-    mask = hysteresis(contrast, *th)
-    return morph.open2(mask) | (contrast > th[1])
+    mask = hysteresis(contrast, *thresholds)
+    return morph.open2(mask) | (contrast > thresholds[1])
+
+
+def faint(contrast: np.ndarray, thresholds: tuple[float, float] | None) -> np.ndarray:
+    """Everything at least half as dark as the weakest ink: where printed rules show whole."""
+    if thresholds is None:
+        return np.zeros(contrast.shape, bool)
+    return contrast > 0.5 * thresholds[0]

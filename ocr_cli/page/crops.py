@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from PIL import Image
+
 from ocr_cli.glyph import normalize_glyph
 from ocr_cli.page import morph
 
 MIN_STROKE = 0.08  # thinnest pen the training data has, as a fraction of glyph height
 TARGET_STROKE = 0.11  # what thin strokes are thickened to (the training data's typical pen)
+MIN_TURN_DEG = 2.0  # pages tilted less than this are cropped as they are (writers tilt that much anyway)
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -48,7 +51,8 @@ def char_ink(contrast: np.ndarray, own: np.ndarray) -> np.ndarray:
     return ink.astype(np.float32)
 
 
-def crop_samples(contrast: np.ndarray, labels: np.ndarray, chars: list[np.ndarray], boxes: np.ndarray) -> np.ndarray:
+def crop_samples(contrast: np.ndarray, labels: np.ndarray, chars: list[np.ndarray], boxes: np.ndarray,
+                 angle: float = 0.0) -> np.ndarray:
     """Canonical samples ``(N, 32, 32)`` for N characters.
 
     Parameters
@@ -57,12 +61,18 @@ def crop_samples(contrast: np.ndarray, labels: np.ndarray, chars: list[np.ndarra
     labels : (H, W) connected-component labels of the ink mask (0 = paper)
     chars : per character, the component labels it consists of
     boxes : (N, 4) character boxes ``(r0, r1, c0, c1)`` in the same pixels
+    angle : the text angle in radians (lines running down to the right are positive); each
+        character is turned back by it, so letters on a tilted page come out upright
     """
     out = np.zeros((len(chars), 32, 32), np.float32)
+    turn = np.rad2deg(angle) if abs(angle) > np.deg2rad(MIN_TURN_DEG) else 0.0
     for k, (labs, (r0, r1, c0, c1)) in enumerate(zip(chars, boxes)):
         pad = 2
         r0, c0 = max(0, r0 - pad), max(0, c0 - pad)
         r1, c1 = min(labels.shape[0], r1 + pad), min(labels.shape[1], c1 + pad)
         own = np.isin(labels[r0:r1, c0:c1], labs)
-        out[k] = normalize_glyph(char_ink(contrast[r0:r1, c0:c1], own))
+        ink = char_ink(contrast[r0:r1, c0:c1], own)
+        if turn:
+            ink = np.asarray(Image.fromarray(ink, mode="F").rotate(turn, Image.Resampling.BILINEAR, expand=True))
+        out[k] = normalize_glyph(ink)
     return out

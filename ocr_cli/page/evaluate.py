@@ -75,8 +75,8 @@ def _score_page(task):
     name, image, truth, field, chars, lexicon = task
     start = time.perf_counter()
     try:
-        grey = read_image(image)
-        field = is_field_crop(grey.shape) if field is None else field
+        grey = read_image(image, colour=True)
+        field = is_field_crop(grey.shape[:2]) if field is None else field
         page = (read_field if field else read_page)(grey, worker_recognizer(), chars=chars, lexicon=lexicon)
     except OcrError as e:
         return {"image": name, "error": str(e)}

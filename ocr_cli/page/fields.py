@@ -138,11 +138,12 @@ def read_field(image, recognizer, chars=None, lexicon=None):
 
     Returns a :class:`~ocr_cli.page.result.Page` of (at most) one line, boxes in the crop's pixels.
     """
-    from ocr_cli.page.pipeline import read_page
+    from ocr_cli.page.pipeline import as_grey_and_chroma, read_page
 
-    grey = np.asarray(image, np.float32)
+    grey = as_grey_and_chroma(image)[0]
+    grey = grey.astype(np.float32) / np.float32(255) if grey.dtype == np.uint8 else grey
     clean, s = clean_field(grey)
-    page = read_page(clean, recognizer, field=True, chars=chars, lexicon=lexicon)
+    page = read_page(clean, recognizer, rotate=0, field=True, chars=chars, lexicon=lexicon)
     for c in page.chars:
         c.box = tuple(int(round(v / s)) for v in c.box)
     page.width, page.height = grey.shape[1], grey.shape[0]

@@ -7,11 +7,14 @@ that are wide compared with the line's own letter spacing and height.
 """
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from ocr_cli.page.segment import heights, widths
 
 MAX_SKEW_DEG = 15.0
+LINE_EVIDENCE = 1.4  # boxes in lines bunch this many times more than boxes spread evenly
 
 
 def centres(boxes: np.ndarray) -> np.ndarray:
@@ -24,6 +27,14 @@ def rotate(points: np.ndarray, angle: float) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)
     x, y = points[:, 0], points[:, 1]
     return np.stack([x * c + y * s, -x * s + y * c], axis=1)
+
+
+def _projection_score(pts: np.ndarray, weight: np.ndarray, char_h: float, deg: float) -> float:
+    """How sharply ``pts`` bunch across direction ``deg``: the sum of squared counts of their
+    projections in bins a quarter character high."""
+    y = rotate(pts, np.deg2rad(deg))[:, 1]
+    hist = np.bincount(np.floor((y - y.min()) / (char_h / 4)).astype(int), weights=weight)
+    return float((hist**2).sum())
 
 
 def skew_angle(boxes: np.ndarray, char_h: float, max_deg: float = MAX_SKEW_DEG) -> float:
@@ -39,12 +50,36 @@ def skew_angle(boxes: np.ndarray, char_h: float, max_deg: float = MAX_SKEW_DEG) 
     weight = heights(boxes).astype(float)
 
     def score(deg):
-        y = rotate(pts, np.deg2rad(deg))[:, 1]
-        hist = np.bincount(np.floor((y - y.min()) / (char_h / 4)).astype(int), weights=weight)
-        return float((hist**2).sum()) - 1e-6 * abs(deg)  # ties go to the smaller angle
+        return _projection_score(pts, weight, char_h, deg) - 1e-6 * abs(deg)  # ties go to the smaller angle
 
     coarse = max(np.arange(-max_deg, max_deg + 1e-9, 0.5), key=score)
     return float(np.deg2rad(max(coarse + np.arange(-0.4, 0.41, 0.1), key=score)))
+
+
+def line_sharpness(boxes: np.ndarray, char_h: float, max_deg: float = MAX_SKEW_DEG) -> float:
+    """How well the boxes form horizontal lines, in (0, 1]: 1 when all centres share one line.
+
+    The best projection score over small angles (see :func:`skew_angle`), divided by its
+    largest possible value; comparing it with the same for the boxes turned by 90° tells
+    whether the text runs across the image or down it.
+    """
+    if len(boxes) == 0 or char_h <= 0:
+        return 0.0
+    pts, weight = centres(boxes), np.ones(len(boxes))
+    best = max(_projection_score(pts, weight, char_h, deg) for deg in np.arange(-max_deg, max_deg + 1e-9, 1.0))
+    return best / len(boxes) ** 2
+
+
+def has_lines(boxes: np.ndarray, char_h: float) -> bool:
+    """Whether the boxes form text lines across or down: their centres bunch into rows (or
+    columns) clearly more than the same number of boxes spread evenly would."""
+    if len(boxes) < 4 or char_h <= 0:
+        return True
+    for b in (boxes, boxes[:, [2, 3, 0, 1]]):
+        span = np.ptp(centres(b)[:, 1]) / (char_h / 4) + 1  # quarter-character bins the centres cover
+        if line_sharpness(b, char_h) * span >= LINE_EVIDENCE:
+            return True
+    return False
 
 
 def group_lines(boxes: np.ndarray, char_h: float, angle: float) -> list[np.ndarray]:
@@ -52,29 +87,49 @@ def group_lines(boxes: np.ndarray, char_h: float, angle: float) -> list[np.ndarr
 
     Character-sized boxes are chained in order of ``x'``: each joins the line whose recent
     characters predict a ``y'`` closest to its own (within half a character height), so a
-    sloping or curving line is followed. Fragments (short strokes) then join the line nearest to them; ones
-    far from every line are dropped as noise.
+    sloping or curving line is followed. Fragments (short strokes) then join the line nearest
+    to them; ones far from every line are dropped as noise. Only lines within reach in ``y'``
+    are looked at (lines kept sorted by where they are), so the work grows with the number
+    of boxes, not with boxes times lines.
     """
     if len(boxes) == 0:
         return []
     rc = rotate(centres(boxes), angle)
     big = heights(boxes) >= 0.5 * char_h
     lines: list[list[int]] = []
+    ends: list[tuple[float, int]] = []  # (y' of the line's last character, line index), sorted
     for i in sorted(np.flatnonzero(big), key=lambda i: rc[i, 0]):
-        dist = [abs(rc[i, 1] - _predict_y(rc[line[-6:]], rc[i, 0], char_h))
-                if abs(rc[i, 1] - rc[line[-1], 1]) < 2 * char_h else np.inf for line in lines]
-        j = int(np.argmin(dist)) if dist else -1
-        if j >= 0 and dist[j] < 0.5 * char_h:
-            lines[j].append(i)
+        x, y = rc[i]
+        lo, hi = bisect.bisect_left(ends, (y - 2 * char_h, -1)), bisect.bisect_right(ends, (y + 2 * char_h, len(lines)))
+        best, best_dist = -1, 0.5 * char_h
+        for last_y, j in ends[lo:hi]:
+            if abs(y - last_y) < 2 * char_h:
+                dist = abs(y - _predict_y(rc[lines[j][-6:]], x, char_h))
+                if dist < best_dist or (dist == best_dist and best < 0):
+                    best, best_dist = j, dist
+        if best >= 0 and best_dist < 0.5 * char_h:
+            ends.remove((rc[lines[best][-1], 1], best))
+            lines[best].append(i)
         else:
+            best = len(lines)
             lines.append([i])
-    for i in np.flatnonzero(~big):
-        if not lines:
-            break
-        dist = [abs(rc[i, 1] - _line_y_at(rc[line], rc[i, 0])) for line in lines]
-        j = int(np.argmin(dist))
-        if dist[j] < 0.75 * char_h:
-            lines[j].append(i)
+        bisect.insort(ends, (y, best))
+    if lines:
+        chars = np.flatnonzero(big)
+        order = np.argsort(rc[chars, 1], kind="stable")
+        ys, line_of = rc[chars[order], 1], np.empty(len(boxes), int)
+        for j, line in enumerate(lines):
+            line_of[line] = j
+        line_of = line_of[chars[order]]
+        for i in np.flatnonzero(~big):
+            lo, hi = np.searchsorted(ys, [rc[i, 1] - 1.5 * char_h, rc[i, 1] + 1.5 * char_h])
+            near = sorted(set(line_of[lo:hi].tolist()))
+            if not near:
+                continue
+            dist = [abs(rc[i, 1] - _line_y_at(rc[lines[j]], rc[i, 0])) for j in near]
+            k = int(np.argmin(dist))
+            if dist[k] < 0.75 * char_h:
+                lines[near[k]].append(i)
     order = sorted(lines, key=lambda line: np.mean(rc[line, 1]))
     return [np.array(sorted(line, key=lambda i: rc[i, 0]), int) for line in order]
 

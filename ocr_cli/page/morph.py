@@ -67,12 +67,12 @@ def label(mask: np.ndarray):
     return labels, boxes, np.bincount(comp, weights=lengths, minlength=n).astype(int)
 
 
-def _running(a: np.ndarray, size: int, combine) -> np.ndarray:
-    """Separable ``size``×``size`` max or min (``combine`` = np.maximum / np.minimum), edges
-    repeated beyond the border. Windows grow by doubling, so a pass costs about log2(size)
-    whole-array operations instead of ``size``."""
+def _running(a: np.ndarray, size: int, combine, axes=(0, 1)) -> np.ndarray:
+    """Separable ``size``×``size`` max or min (``combine`` = np.maximum / np.minimum) along
+    ``axes``, edges repeated beyond the border. Windows grow by doubling, so a pass costs
+    about log2(size) whole-array operations instead of ``size``."""
     half = size // 2
-    for axis in (0, 1):
+    for axis in axes:
         pad = [(0, 0), (0, 0)]
         pad[axis] = (half, size - 1 - half)
         acc, width = np.pad(a, pad, mode="edge"), 1  # acc[i] covers the padded a[i : i + width]
@@ -93,12 +93,12 @@ def _running(a: np.ndarray, size: int, combine) -> np.ndarray:
     return a
 
 
-def max_filter(a: np.ndarray, size: int) -> np.ndarray:
-    return _running(a, size, np.maximum)
+def max_filter(a: np.ndarray, size: int, axes=(0, 1)) -> np.ndarray:
+    return _running(a, size, np.maximum, axes)
 
 
-def min_filter(a: np.ndarray, size: int) -> np.ndarray:
-    return _running(a, size, np.minimum)
+def min_filter(a: np.ndarray, size: int, axes=(0, 1)) -> np.ndarray:
+    return _running(a, size, np.minimum, axes)
 
 
 def mean_filter(a: np.ndarray, size: int) -> np.ndarray:

@@ -1,32 +1,65 @@
 """The page pipeline: image in, :class:`~ocr_cli.page.result.Page` out.
 
-:func:`find_characters` does the geometry (ink, boxes, lines, words) without any model;
-:func:`read_page` adds recognition of every character of the page in one batch.
+:func:`find_ink` turns a photo into an ink mask at a working resolution: it finds the sheet
+of paper (:mod:`~ocr_cli.page.sheet`), divides out the light and thresholds the ink
+(:mod:`~ocr_cli.page.binarize`) and removes printed rules (:mod:`~ocr_cli.page.rules`).
+:func:`layout` finds the characters, lines and words in that ink for one of the four
+quarter turns, and :func:`find_characters` does both without any model. :func:`read_page`
+adds recognition of every character in one batch and, by default, picks the quarter turn
+under which the page reads best (a photo taken sideways or upside down comes out upright).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ocr_cli.calibration import calibrated
-from ocr_cli.page import binarize, layout, segment
-from ocr_cli.page.decode import choose_merges, choose_splits, consistent_words, reading, sureness
+from ocr_cli.page import binarize, geometry, layout as lay, rules, segment
 from ocr_cli.page.crops import crop_samples
+from ocr_cli.page.decode import choose_merges, choose_splits, consistent_words, reading, sureness
 from ocr_cli.page.fields import field_line
 from ocr_cli.page.lexicon import rescore, restrict
 from ocr_cli.page.result import Char, Line, Page, Word
+from ocr_cli.page.sheet import chroma, find_sheet
 
 WORK_SIDE = 1600  # longer side of the working image: a 12 MP photo shrinks ~2.5× (fast)
 MIN_CHAR_PX = 32  # if characters come out smaller than this, work at a higher resolution
+MAX_WORK_SIDE = 4000  # ... but never larger than this (bounded work for any input)
+MAX_MARKS = 1500  # more candidate characters than this is texture or noise, not a page of handwriting
+NOISE_MARKS = 300  # ... and so are this many that form no text lines
+TINY_CHAR_PX = 7  # characters smaller than this in the photo cannot be read reliably
+ROTATIONS = (0, 90, 180, 270)  # degrees clockwise that a page can be turned to read upright
+UPRIGHT_BONUS = 0.15  # nats per character an upright reading is preferred by (most photos are)
+ORIENTATION_SAMPLE = 48  # characters recognised per candidate turn to choose between turns
+CHROMA_SIDE = 640  # colour is only used to find the sheet: this many pixels across are plenty
+
+
+@dataclass
+class Ink:
+    """A page's ink at the working resolution, before any layout.
+
+    contrast : (H, W) ink contrast against the paper (:func:`~ocr_cli.page.binarize.contrast_map`)
+    mask : (H, W) bool ink, printed rules removed
+    to_image : 3×3 homography from working pixels to the input image's pixels
+    notes : what was done to the photo (sheet found, rules removed), for reports
+    """
+
+    contrast: np.ndarray
+    mask: np.ndarray
+    to_image: np.ndarray
+    notes: list = field(default_factory=list)
 
 
 @dataclass
 class PageLayout:
-    """Where the characters are, in working-resolution pixels (``scale`` × original)."""
+    """Where the characters are, in pixels of the (turned) working image.
 
-    scale: float
+    ``to_image`` maps those pixels to the input image; ``rotation`` is how many degrees
+    clockwise the working image was turned from the photo.
+    """
+
+    to_image: np.ndarray
     angle: float  # radians
     char_h: float
     contrast: np.ndarray
@@ -36,6 +69,119 @@ class PageLayout:
     lines: list = field(default_factory=list)  # line -> word -> character indices
     splits: dict = field(default_factory=dict)  # character index -> [(label ids, box), ...] if it may be several
     merges: dict = field(default_factory=dict)  # (k, k + 1) -> (label ids, box) if the two may be one
+    rotation: int = 0
+    warnings: list = field(default_factory=list)
+
+
+def as_grey_and_chroma(image) -> tuple[np.ndarray, np.ndarray | None]:
+    """A page image as grey (white = max; uint8 kept as it is, else float32 in [0, 1]) and,
+    for colour images, a small float chroma map.
+
+    Accepts what users hold: 2-D grey, or (H, W, 3) RGB / (H, W, 4) RGBA (alpha dropped),
+    uint8 (0-255), uint16 (0-65535), bool, or float in [0, 1]. The chroma (how coloured,
+    :func:`~ocr_cli.page.sheet.chroma`) is only needed to find the sheet, so it is taken
+    from every few pixels (at least ``CHROMA_SIDE`` along the longer side).
+    """
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] in (3, 4):
+        a = a[..., :3]
+    elif a.ndim != 2:
+        raise ValueError(f"expected a grey (H, W) or colour (H, W, 3) image, got shape {a.shape}")
+    if min(a.shape[:2]) < 1:
+        raise ValueError(f"image has no pixels (shape {a.shape})")
+    step = max(1, max(a.shape[:2]) // CHROMA_SIDE)
+    if a.dtype == np.uint8:
+        if a.ndim == 2:
+            return a, None
+        from PIL import Image  # converts 8-bit RGB to grey fastest
+
+        grey = np.asarray(Image.fromarray(np.ascontiguousarray(a)).convert("L"))
+        return grey, chroma(a[::step, ::step].astype(np.float32) / np.float32(255))
+    if a.dtype == bool:
+        a = a.astype(np.float32)
+    elif a.dtype == np.uint16:
+        a = a.astype(np.float32) / np.float32(65535)
+    elif np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer):
+        a = a.astype(np.float32)
+        if not np.isfinite(a).all():
+            raise ValueError("image holds NaN or infinite values")
+    else:
+        raise ValueError(f"unsupported image data type {a.dtype}")
+    a = np.clip(a, 0.0, 1.0)
+    if a.ndim == 2:
+        return a, None
+    grey = a[..., 0] * np.float32(0.299) + a[..., 1] * np.float32(0.587) + a[..., 2] * np.float32(0.114)
+    return grey, chroma(a[::step, ::step])
+
+
+def _working(work: np.ndarray, scale: float, sheet):
+    """The working image with the sheet cut out or rectified, its map back to the input
+    image, and the sheet's mask in it (None when everything counts).
+
+    ``work`` is the input downscaled by ``scale``; ``sheet`` (or None) is in input pixels.
+    """
+    to_image = geometry.scaling(1 / scale)
+    if sheet is None:
+        return work, to_image, None
+    corners = sheet.corners * scale
+    if sheet.rectify:
+        top, bottom = np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[3])
+        left, right = np.linalg.norm(corners[3] - corners[0]), np.linalg.norm(corners[2] - corners[1])
+        w, h = int(round((top + bottom) / 2)), int(round((left + right) / 2))
+        rect = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
+        H = geometry.homography(corners, rect)
+        paper = float(np.median(work[::4, ::4]))
+        warped = geometry.warp(work, H, (h, w), fill=paper)
+        return warped, to_image @ np.linalg.inv(H), None
+    mask = binarize.resize(sheet.mask.astype(np.float32), work.shape) > 0.5
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    margin = max(2, int(0.004 * max(work.shape)))  # the sheet's edge is shaded: stay inside it
+    inner = mask[r0:r1, c0:c1]
+    for _ in range(margin):
+        inner = inner & np.roll(inner, 1, 0) & np.roll(inner, -1, 0) & np.roll(inner, 1, 1) & np.roll(inner, -1, 1)
+    return work[r0:r1, c0:c1], to_image @ geometry.translation(c0, r0), inner
+
+
+def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules: bool = True) -> Ink:
+    """The ink of a page photo at a working resolution (see :class:`Ink`).
+
+    Parameters
+    ----------
+    image : (H, W) grey or (H, W, 3) RGB array (see :func:`as_grey_and_chroma`)
+    work_side : longer side of the working image; raised (up to ``MAX_WORK_SIDE``) when the
+        characters come out smaller than ``MIN_CHAR_PX``
+    sheet : find the sheet of paper and ignore what lies outside it
+    remove_rules : remove printed rules, grids and margins
+    """
+    grey, colour = as_grey_and_chroma(image)
+    found_sheet, notes = None, []
+    for attempt in range(2):
+        small, scale = binarize.downscale(grey, work_side)
+        if sheet and attempt == 0:
+            found_sheet = find_sheet(small, colour)
+            if found_sheet is not None:
+                found_sheet.corners = found_sheet.corners / scale  # kept in input pixels
+                notes.append("sheet rectified" if found_sheet.rectify else "sheet found")
+        work, to_image, inside = _working(small, scale, found_sheet)
+        if not binarize.ink_is_dark(work):  # light writing on a dark board: flip polarity
+            work = 1.0 - work
+        contrast = binarize.contrast_map(work)
+        if inside is not None:
+            contrast = contrast * inside
+        thresholds = binarize.ink_thresholds(contrast)
+        mask = binarize.binarize(contrast, thresholds)
+        removed = 0
+        if remove_rules and thresholds is not None:
+            mask, removed = rules.remove_rules(mask, binarize.faint(contrast, thresholds) | mask, contrast)
+        _, boxes, _ = segment.components(mask)
+        char_h = segment.typical_height(boxes)
+        if attempt or scale >= 1 or char_h >= MIN_CHAR_PX or char_h == 0 or work_side >= MAX_WORK_SIDE:
+            break
+        work_side = min(MAX_WORK_SIDE, int(work_side * min(1 / scale, 1.25 * MIN_CHAR_PX / char_h)))
+    if removed:
+        notes.append(f"printed lines removed ({removed} px)")
+    return Ink(contrast, mask, to_image, notes)
 
 
 def _characters(labels: np.ndarray, boxes: np.ndarray, pieces: list, char_h: float, angle: float):
@@ -49,10 +195,10 @@ def _characters(labels: np.ndarray, boxes: np.ndarray, pieces: list, char_h: flo
     Returns per line a list of ``(label ids, box, alternative parts or None)``.
     """
     lines = []
-    for line in layout.group_lines(boxes, char_h, angle):
-        groups = layout.merge_pieces(boxes, line, char_h)
+    for line in lay.group_lines(boxes, char_h, angle):
+        groups = lay.merge_pieces(boxes, line, char_h)
         ids = [np.concatenate([pieces[i] for i in g]) for g in groups]
-        lines.append(list(zip(ids, [layout.union(boxes[g]) for g in groups])))
+        lines.append(list(zip(ids, [lay.union(boxes[g]) for g in groups])))
     widths = [box[3] - box[2] for line in lines for _, box in line]
     typical_w = max(float(np.median(widths)), 1.0) if widths else 1.0
     rows = []
@@ -72,20 +218,19 @@ def _characters(labels: np.ndarray, boxes: np.ndarray, pieces: list, char_h: flo
     return rows
 
 
-def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
-    """Locate every character of a grey page image (white = 1), grouped into lines and words."""
-    grey = np.asarray(grey, np.float32)
-    for attempt in range(2):
-        work, scale = binarize.downscale(grey, work_side)
-        if not binarize.ink_is_dark(work):  # light writing on a dark board: flip polarity
-            work = 1.0 - work
-        contrast = binarize.contrast_map(work)
-        labels, boxes, areas = segment.components(binarize.binarize(contrast))
-        char_h = segment.typical_height(boxes)
-        if attempt or scale >= 1 or char_h >= MIN_CHAR_PX or char_h == 0:
-            break
-        work_side = int(work_side * min(1 / scale, 1.25 * MIN_CHAR_PX / char_h))
+def layout(ink: Ink, rotation: int = 0) -> PageLayout:
+    """Characters, lines and words of ``ink`` with the page turned ``rotation`` degrees clockwise."""
+    k = -(rotation // 90)  # np.rot90 turns counter-clockwise
+    mask, contrast = np.rot90(ink.mask, k), np.rot90(ink.contrast, k)
+    to_image = ink.to_image @ np.linalg.inv(geometry.quarter_turn(k, ink.mask.shape))
+    labels, boxes, areas = segment.components(mask)
+    char_h = segment.typical_height(boxes)
     keep = segment.keep_text_like(boxes, areas, labels.shape, char_h) if len(boxes) else np.zeros(0, bool)
+    warnings = []
+    if keep.sum() > MAX_MARKS or (keep.sum() > NOISE_MARKS and not lay.has_lines(boxes[keep], char_h)):
+        warnings.append(f"{int(keep.sum())} marks in no text lines: the image looks like texture or noise, "
+                        "not handwriting; nothing was read")
+        keep = np.zeros_like(keep)
     boxes, ids = boxes[keep], np.flatnonzero(keep) + 1
     pieces = [np.array([i]) for i in ids]
     for _ in range(3):  # joined halves raise the height estimate, which lets more halves join
@@ -93,20 +238,20 @@ def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
         if len(stacks) == len(boxes):
             break
         pieces = [np.concatenate([pieces[i] for i in g]) for g in stacks]
-        boxes = np.array([layout.union(boxes[g]) for g in stacks]).reshape(-1, 4)
+        boxes = np.array([lay.union(boxes[g]) for g in stacks]).reshape(-1, 4)
         char_h = segment.typical_height(boxes) or char_h
-    angle = layout.skew_angle(boxes, char_h)
-    result = PageLayout(scale, angle, char_h, contrast, labels)
+    angle = lay.skew_angle(boxes, char_h)
+    result = PageLayout(to_image, angle, char_h, contrast, labels, rotation=rotation, warnings=warnings)
     all_boxes = []
     rows = [(np.array([box for _, box, _ in row]), row) for row in _characters(labels, boxes, pieces, char_h, angle)]
-    gaps = np.concatenate([layout.along_line_gaps(cboxes, angle) for cboxes, _ in rows] + [np.zeros(0)])
+    gaps = np.concatenate([lay.along_line_gaps(cboxes, angle) for cboxes, _ in rows] + [np.zeros(0)])
     page_gap = float(np.median(gaps)) if len(gaps) >= 5 else None
     for cboxes, row in rows:
         start = len(all_boxes)
         result.parts += [labs for labs, _, _ in row]
         result.splits.update({start + k: alt for k, (_, _, alt) in enumerate(row) if alt})
         all_boxes += list(cboxes)
-        breaks = layout.word_breaks(cboxes, angle, char_h, page_gap)
+        breaks = lay.word_breaks(cboxes, angle, char_h, page_gap)
         words, word = [], [start]
         for k, brk in enumerate(breaks):
             if brk:
@@ -119,6 +264,11 @@ def find_characters(grey: np.ndarray, work_side: int = WORK_SIDE) -> PageLayout:
         result.boxes = np.array(all_boxes, int)
         _offer_merges(result)
     return result
+
+
+def find_characters(image, work_side: int = WORK_SIDE, rotation: int = 0) -> PageLayout:
+    """Locate every character of a page image, grouped into lines and words (no model needed)."""
+    return layout(find_ink(image, work_side), rotation)
 
 
 def _offer_merges(found: PageLayout) -> None:
@@ -136,35 +286,122 @@ def _offer_merges(found: PageLayout) -> None:
             for k, j in zip(word, word[1:]):
                 if k in found.splits or j in found.splits:
                     continue
-                together = layout.union(b[[k, j]])
+                together = lay.union(b[[k, j]])
                 if b[j, 2] - b[k, 3] <= 0 and together[3] - together[2] <= 1.6 * letter_w:
                     found.merges[(k, j)] = (np.concatenate([found.parts[k], found.parts[j]]), together)
 
 
-def read_page(image, recognizer, work_side: int = WORK_SIDE, chars: str | None = None, lexicon=None,
+def line_direction(ink: Ink) -> tuple[int, ...]:
+    """The quarter turns worth trying: text lines run across (0, 180), down (90, 270) or unclear.
+
+    Character boxes line up sharply across the lines they form; for block capitals, whose
+    boxes are about square, the direction across which their centres bunch is the evidence.
+    """
+    labels, boxes, areas = segment.components(ink.mask)
+    char_h = segment.typical_height(boxes)
+    if len(boxes) == 0:
+        return (0,)
+    boxes = boxes[segment.keep_text_like(boxes, areas, labels.shape, char_h)]
+    if len(boxes) < 4:
+        return ROTATIONS
+    across = lay.line_sharpness(boxes, char_h)
+    down = lay.line_sharpness(boxes[:, [2, 3, 0, 1]], char_h)
+    if across >= 1.5 * down:
+        return (0, 180)
+    if down >= 1.5 * across:
+        return (90, 270)
+    return ROTATIONS
+
+
+def _reading_score(found: PageLayout, recognizer, upside_down: bool = False) -> float:
+    """Mean log-probability of the recognizer's best class over a sample of the characters;
+    ``upside_down`` scores the same characters turned by 180° (the page turned half round
+    has the same characters, so its layout need not be found again)."""
+    n = len(found.parts)
+    if n == 0:
+        return -np.inf
+    pick = np.unique(np.linspace(0, n - 1, min(n, ORIENTATION_SAMPLE)).round().astype(int))
+    X = crop_samples(found.contrast, found.labels, [found.parts[i] for i in pick], found.boxes[pick], found.angle)
+    proba = recognizer.predict_proba(np.ascontiguousarray(X[:, ::-1, ::-1]) if upside_down else X)
+    return float(np.mean(np.log(np.maximum(proba.max(axis=1), 1e-9))))
+
+
+def choose_rotation(ink: Ink, recognizer) -> PageLayout:
+    """The layout of the quarter turn under which the page reads best.
+
+    Candidates come from the lines' direction (:func:`line_direction`); among them the
+    recognizer's mean confidence decides, upright winning unless another turn reads
+    clearly better (``UPRIGHT_BONUS``), since upside-down letters often still look like letters.
+    A page with too many marks to be handwriting is not turned (see :func:`layout`).
+    """
+    candidates = line_direction(ink)
+    scores, layouts = {}, {}
+    for rotation in sorted({r % 180 for r in candidates}):
+        found = layouts[rotation] = layout(ink, rotation)
+        if found.warnings and not found.parts:  # not a page of writing: nothing to turn
+            return found
+        for turn in (rotation, rotation + 180):
+            if turn in candidates:
+                scores[turn] = _reading_score(found, recognizer, turn != rotation) + (UPRIGHT_BONUS if turn == 0 else 0)
+    best = max(scores, key=lambda r: (scores[r], -r))
+    return layouts[best] if best in layouts else layout(ink, best)
+
+
+def _page_warnings(found: PageLayout, conf: np.ndarray) -> list[str]:
+    """Why a reading may be wrong, in words: empty when the page looks like a normal page."""
+    warnings = list(found.warnings)
+    n = len(conf)
+    if n == 0:
+        return warnings
+    scale = np.sqrt(abs(np.linalg.det(found.to_image[:2, :2])))
+    if found.char_h * scale < TINY_CHAR_PX:
+        warnings.append(f"characters are only about {found.char_h * scale:.0f} px tall: too small to read reliably")
+    doubtful = int((conf < 0.5).sum())
+    if n >= 3 and doubtful > 0.5 * n:
+        warnings.append(f"{doubtful} of {n} characters are doubtful: the image may not show block capitals, "
+                        "or be too blurred, faint or small")
+    if len(found.lines) > 80:
+        warnings.append(f"{len(found.lines)} text lines found, more than a page holds: much of it may be noise")
+    return warnings
+
+
+def read_page(image, recognizer, work_side: int = WORK_SIDE, rotate: str | int = "auto",
+              sheet: bool = True, remove_rules: bool = True, chars: str | None = None, lexicon=None,
               field: bool = False) -> Page:
-    """Read the text of a page: a path or a grey array (white = 1) in, a :class:`Page` out.
+    """Read the text of a page image.
+
+    Parameters
+    ----------
+    image : (H, W) grey or (H, W, 3) RGB array, uint8 or float in [0, 1]
+        (:func:`ocr_cli.fileio.read_image` reads files)
+    recognizer : a :class:`~ocr_cli.recognizers.base.Recognizer`
+    rotate : ``"auto"`` (choose the quarter turn that reads best) or 0, 90, 180, 270: the
+        degrees clockwise to turn the image before reading
+    sheet, remove_rules : see :func:`find_ink`
+    chars : the characters allowed (the recognizer's other classes are ruled out)
+    lexicon : a :class:`~ocr_cli.page.lexicon.Lexicon` to rescore each word's reading with
+    field : read one form field (:mod:`ocr_cli.page.fields`): one line, one word
+
+    Returns
+    -------
+    :class:`Page` with boxes in the input image's pixels, the rotation used and warnings.
 
     All characters, the parts of wide ones that may be two touching letters and the unions
     of neighbours that may be one letter go to ``recognizer.predict_proba`` in a single
     batch; the more confident reading wins and words keep letters and digits apart
     (:mod:`ocr_cli.page.decode`). The probabilities carry the recognizer's calibration
-    temperature; ``chars`` (allowed classes) and ``lexicon`` (a
-    :class:`~ocr_cli.page.lexicon.Lexicon`) constrain them, and ``field`` reads one form
-    field (:mod:`ocr_cli.page.fields`).
+    temperature.
     """
-    from ocr_cli.fileio import read_image
-
-    source = ""
-    if isinstance(image, (str, Path)):
-        source, image = str(image), read_image(image)
-    grey = np.asarray(image, np.float32)
-    if grey.ndim != 2:
-        raise ValueError(f"expected a 2-D grey image, got shape {grey.shape}")
-    found = find_characters(grey, work_side)
+    ink = find_ink(image, work_side, sheet=sheet, remove_rules=remove_rules)
+    if rotate == "auto":
+        found = choose_rotation(ink, recognizer)
+    elif rotate in ROTATIONS:
+        found = layout(ink, int(rotate))
+    else:
+        raise ValueError(f"rotate must be 'auto' or one of {ROTATIONS}, not {rotate!r}")
     alternatives = [part for parts in found.splits.values() for part in parts] + list(found.merges.values())
     boxes = np.array(list(found.boxes) + [box for _, box in alternatives], int).reshape(-1, 4)
-    X = crop_samples(found.contrast, found.labels, found.parts + [ids for ids, _ in alternatives], boxes)
+    X = crop_samples(found.contrast, found.labels, found.parts + [ids for ids, _ in alternatives], boxes, found.angle)
     proba = recognizer.predict_proba(X) if len(X) else np.zeros((0, len(recognizer.classes)))
     proba = calibrated(proba, recognizer)
     if chars:
@@ -179,12 +416,13 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE, chars: str | None =
     best, conf = consistent_words(proba, recognizer.classes, groups)
     if lexicon is not None:
         best, conf = rescore(proba, best, conf, groups, lexicon)
-    s = found.scale
 
     def char(r):
         r0, r1, c0, c1 = boxes[r]
-        box = (int(c0 / s), int(r0 / s), int(np.ceil(c1 / s)), int(np.ceil(r1 / s)))
-        return Char(recognizer.classes[best[r]], box, float(conf[r]))
+        return Char(recognizer.classes[best[r]], geometry.map_box(found.to_image, (c0, r0, c1, r1)), float(conf[r]))
 
     lines = [Line([Word([char(r) for r in word]) for word in words]) for words in lines]
-    return Page(lines, grey.shape[1], grey.shape[0], float(np.rad2deg(found.angle)), source)
+    confidences = np.array([c.confidence for line in lines for c in line.chars])
+    h, w = np.asarray(image).shape[:2]
+    return Page(lines, w, h, float(np.rad2deg(found.angle)), rotation=found.rotation,
+                warnings=_page_warnings(found, confidences), notes=list(ink.notes))

@@ -70,6 +70,9 @@ class Page:
     height: int = 0
     angle: float = 0.0  # text angle in degrees, as found by the layout step
     source: str = ""
+    rotation: int = 0  # degrees clockwise the image was turned to read it upright
+    warnings: list[str] = field(default_factory=list)  # why the reading may be wrong (empty: looks fine)
+    notes: list[str] = field(default_factory=list)  # what was done to the image (sheet found, rules removed)
 
     @property
     def text(self) -> str:
@@ -86,13 +89,15 @@ class Page:
 
         return {
             "source": self.source, "width": self.width, "height": self.height,
-            "angle": round(self.angle, 2), "text": self.text,
+            "angle": round(self.angle, 2), "rotation": self.rotation, "warnings": list(self.warnings),
+            "notes": list(self.notes), "text": self.text,
             "lines": [item(line, words=[item(w, chars=[item(c) for c in w.chars]) for w in line.words])
                       for line in self.lines],
         }
 
     def draw(self, image: np.ndarray, path) -> None:
-        """Save ``image`` (grey, white = 1) with line boxes, character boxes and predictions drawn on it.
+        """Save ``image`` (grey or RGB; float with white = 1, or uint8) with line boxes, character
+        boxes and predictions drawn on it.
 
         Colour encodes confidence: green sure, orange unsure (< 0.8), red doubtful (< 0.5).
         """
@@ -100,7 +105,9 @@ class Page:
 
         from ocr_cli.fileio import atomic_path
 
-        im = Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).convert("RGB")
+        a = np.asarray(image)
+        a = a if a.dtype == np.uint8 else (np.clip(a, 0, 1) * 255).astype(np.uint8)
+        im = Image.fromarray(np.ascontiguousarray(a)).convert("RGB")
         d = ImageDraw.Draw(im)
         scale = max(1, round(max(im.size) / 1200))
         for line in self.lines:

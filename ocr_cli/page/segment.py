@@ -105,17 +105,19 @@ def merge_stacked(boxes: np.ndarray, char_h: float) -> list[np.ndarray]:
     """
     n = len(boxes)
     tall_h = typical_height(boxes, q=80)
-    r0, r1, c0, c1 = (boxes[:, k, None] for k in range(4))
+    order = np.argsort(boxes[:, 0], kind="stable")
+    r0, r1, c0, c1 = (boxes[order, k] for k in range(4))
+    reach = np.searchsorted(r0, r0 + 1.5 * tall_h, side="right")  # only these can be stacked with i
     pairs = []
-    for start in range(0, n, 512):  # all pairs at once, in blocks to bound memory
-        block = slice(start, start + 512)
-        overlap = np.minimum(c1[block], c1.T) - np.maximum(c0[block], c0.T)
-        narrower = np.minimum(c1[block] - c0[block], (c1 - c0).T)
-        gap = np.maximum(r0[block], r0.T) - np.minimum(r1[block], r1.T)
-        tall = np.maximum(r1[block], r1.T) - np.minimum(r0[block], r0.T)
-        join = (overlap >= 0.5 * narrower) & (gap < 0.25 * char_h) & (tall <= 1.5 * tall_h)
-        a, b = np.nonzero(join)
-        pairs += [(i + start, j) for i, j in zip(a, b) if i + start < j]
+    for d in range(1, int((reach - np.arange(n)).max(initial=1))):  # pair i with i + d, all i at once
+        i = np.arange(n - d)
+        j = i + d
+        overlap = np.minimum(c1[i], c1[j]) - np.maximum(c0[i], c0[j])
+        narrower = np.minimum(c1[i] - c0[i], c1[j] - c0[j])
+        gap = np.maximum(r0[i], r0[j]) - np.minimum(r1[i], r1[j])
+        tall = np.maximum(r1[i], r1[j]) - np.minimum(r0[i], r0[j])
+        join = (j < reach[i]) & (overlap >= 0.5 * narrower) & (gap < 0.25 * char_h) & (tall <= 1.5 * tall_h)
+        pairs += list(zip(order[i[join]], order[j[join]]))
     parent = np.arange(n)
 
     def root(i):
@@ -129,4 +131,5 @@ def merge_stacked(boxes: np.ndarray, char_h: float) -> list[np.ndarray]:
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
     roots = np.array([root(i) for i in range(n)], int)
-    return [np.flatnonzero(roots == r) for r in np.unique(roots)]
+    by_root = np.argsort(roots, kind="stable")
+    return np.split(by_root, np.flatnonzero(np.diff(roots[by_root])) + 1) if n else []

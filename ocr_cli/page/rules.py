@@ -1,0 +1,143 @@
+"""Remove printed rules, grids and margin lines from an ink mask, keeping the letters on them.
+
+What tells a printed line from handwriting is its shape: it is straight (locally), thin,
+and runs across a large part of the sheet, which no pen stroke of block capitals does.
+Letters that sit on a rule or cross it touch it, so a rule would glue a whole line of
+writing into one huge component: it has to go before components are labelled.
+
+Lines are found on a *faint* mask (half the ink threshold), where a light blue rule is
+whole even if only dashes of it reach the ink mask. For each direction (horizontal, then
+vertical on the transposed masks) the mask is sheared at a few angles around the lines'
+dominant one, so short straight pieces of lines that fan out under perspective or bend
+with the paper are all caught; pixels on long runs of ink (one pixel of slack across,
+small gaps bridged along) form candidate pieces, and pieces chained into something at
+least ``MIN_SPAN`` of the sheet's longer side long, while staying thin, are printed lines
+(measured on the longer side, so the strokes of a one-line crop never qualify). Of a line's ink
+pixels only those where the ink is about as thick as the line itself are removed: where a
+letter's stroke crosses or sits on the line, the ink is thicker and the letter keeps it
+(a stroke lying along a line keeps what is wider than the line), and a pen much darker
+than the printed line keeps its strokes too.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ocr_cli.page import morph
+
+MIN_SPAN = 0.35  # a printed line is at least this share of the sheet's longer side
+MAX_ANGLE = 6.0  # degrees: how far lines may tilt in the working image
+ANGLE_OFFSETS = (-2.0, 0.0, 2.0)  # around the dominant angle: lines fanning out in perspective
+RUN_SHARE = 0.06  # a piece of a line is a run of ink at least this share of the width ...
+MIN_RUN = 12  # ... and at least this many pixels
+GAP_SHARE = 0.01  # gaps along a line up to this share of the width are bridged
+DARKER = 1.6  # ink this many times darker than a line's own is a pen stroke lying on it
+
+
+def line_angle(mask: np.ndarray, max_deg: float = MAX_ANGLE, sample: int = 100_000) -> float:
+    """Angle in degrees (positive: lines run down to the right) along which ink rows are sharpest.
+
+    Each ink pixel is projected across candidate directions; long straight lines pile up in
+    few bins there, so the sum of squared bin counts peaks at their angle.
+    """
+    ys, xs = np.nonzero(mask)
+    if len(ys) < 100:
+        return 0.0
+    step = max(1, len(ys) // sample)
+    ys, xs = ys[::step].astype(float), xs[::step].astype(float)
+
+    def sharpness(deg):
+        y = ys - xs * np.tan(np.deg2rad(deg))
+        counts = np.bincount((y - y.min()).astype(int)).astype(float)
+        return float((counts ** 2).sum()) - 1e-9 * abs(deg)  # ties go to the smaller angle
+
+    coarse = max(np.arange(-max_deg, max_deg + 1e-9, 0.5), key=sharpness)
+    return float(max(coarse + np.arange(-0.4, 0.41, 0.1), key=sharpness))
+
+
+def shear_rows(a: np.ndarray, deg: float, back: bool = False) -> np.ndarray:
+    """Shift each column of ``a`` vertically so lines at ``deg`` become horizontal (or back).
+
+    Rows pushed past the top or bottom wrap around; callers pad the array first.
+    """
+    shift = np.round(np.arange(a.shape[1]) * np.tan(np.deg2rad(deg))).astype(int)
+    rows = (np.arange(a.shape[0])[:, None] + (-shift if back else shift)[None, :]) % a.shape[0]
+    return a[rows, np.arange(a.shape[1])[None, :]]
+
+
+def run_lengths(mask: np.ndarray) -> np.ndarray:
+    """Each ink pixel's horizontal run length (0 on paper)."""
+    rows, starts, stops = morph.runs(mask)
+    out = np.zeros(mask.shape, np.int32)
+    lengths = stops - starts
+    first = np.repeat(rows * mask.shape[1] + starts - np.cumsum(lengths) + lengths, lengths)
+    out.ravel()[first + np.arange(lengths.sum())] = np.repeat(lengths, lengths)
+    return out
+
+
+def _long_runs(faint: np.ndarray, deg: float, min_run: int) -> np.ndarray:
+    """Pixels of ``faint`` on runs at least ``min_run`` long along direction ``deg``, with one
+    pixel of slack across (so a run may follow a line that bends or tilts a little)."""
+    h, w = faint.shape
+    pad = int(np.ceil(w * abs(np.tan(np.deg2rad(deg))))) + 2
+    sheared = shear_rows(np.pad(faint, ((pad, pad), (0, 0))), deg)
+    slack = sheared.copy()
+    slack[1:] |= sheared[:-1]
+    slack[:-1] |= sheared[1:]
+    return shear_rows(sheared & (run_lengths(slack) >= min_run), deg, back=True)[pad:pad + h]
+
+
+def _lines(pieces: np.ndarray, min_length: float) -> np.ndarray:
+    """The pixels of ``pieces`` that chain (small gaps bridged) into thin lines at least
+    ``min_length`` long: the printed lines."""
+    w = pieces.shape[1]
+    gap = max(3, int(GAP_SHARE * w)) | 1
+    chained = morph.min_filter(morph.max_filter(pieces, gap, axes=(1,)), gap, axes=(1,))
+    labels, boxes, areas = morph.label(chained)
+    length = (boxes[:, 3] - boxes[:, 2]).astype(float)
+    is_line = np.r_[False, (length >= min_length) & (areas <= 0.08 * length ** 2)]
+    return pieces & is_line[labels]
+
+
+def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -> np.ndarray:
+    """Pixels of ``ink`` that belong to horizontal printed lines found in ``faint`` (⊇ ``ink``).
+
+    Lines are found on a half-size copy (they are long, so nothing is lost and it is four
+    times less work); the removal itself is decided at full size, pixel by pixel.
+    """
+    h, w = ink.shape
+    if h < 16 or w < 16 or not ink.any():
+        return np.zeros_like(ink)
+    small = faint[: h // 2 * 2, : w // 2 * 2]
+    small = small[0::2, 0::2] | small[1::2, 0::2] | small[0::2, 1::2] | small[1::2, 1::2]
+    base, min_run = line_angle(small), max(MIN_RUN, int(RUN_SHARE * small.shape[1]))
+    pieces = np.zeros_like(small)
+    for offset in ANGLE_OFFSETS:
+        pieces |= _long_runs(small, base + offset, min_run)
+    band = _lines(pieces, MIN_SPAN * max(small.shape))
+    if not band.any():
+        return np.zeros_like(ink)
+    band = morph.dilate(np.pad(np.repeat(np.repeat(band, 2, axis=0), 2, axis=1), ((0, h % 2), (0, w % 2))))
+    on = band & ink
+    thickness = run_lengths(ink.T).T  # vertical extent of the ink through each pixel
+    typical = float(np.argmax(np.bincount(thickness[on]))) if on.any() else 0.0  # bare line: the commonest
+    thin = on & (thickness <= typical + max(1.0, 0.5 * typical))
+    line_dark = float(np.percentile(contrast[thin], 95)) if thin.any() else 0.0
+    return thin & (contrast <= DARKER * line_dark)  # a pen much darker than the line keeps its stroke
+
+
+def remove_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, int]:
+    """``ink`` without the printed horizontal and vertical lines found in ``faint``.
+
+    Parameters
+    ----------
+    ink : (H, W) bool, the ink mask
+    faint : (H, W) bool, a lower-threshold mask that holds ``ink``
+    contrast : (H, W) the ink contrast the masks were cut from
+
+    Returns
+    -------
+    The cleaned mask and the number of pixels removed.
+    """
+    rules = horizontal_rules(ink, faint, contrast)
+    rules |= horizontal_rules(ink.T, faint.T, contrast.T).T
+    return ink & ~rules, int(rules.sum())
