@@ -179,8 +179,8 @@ def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recu
 
         pages_of = {t.input: t.pages for t in tasks}
         stream = None
-        if targets is None and tasks:
-            stream = new_writer(len(tasks), inputs[0].name if len(inputs) == 1 else None)
+        if targets is None and tasks:  # streamed: how many pages will be read is not known yet
+            stream = new_writer(None, inputs[0].name if len(inputs) == 1 else None)
             stdout.write(stream.begin())
         all_errors = []
         for k, doc in enumerate(read_documents(inputs, recognizer, jobs, progress, overlays, planned, read_options)):

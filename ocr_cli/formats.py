@@ -25,20 +25,21 @@ def page_dict(page: Page, number: int) -> dict:
     """One page as the JSON schema has it: where it came from, how it was read, its text and boxes."""
     d = page.to_dict()
     return {"source": d.pop("source"), "page": number, "width": d.pop("width"), "height": d.pop("height"),
-            "rotation": int(getattr(page, "rotation", 0)), "angle": d.pop("angle"),
-            "warnings": list(getattr(page, "warnings", [])), **d}
+            "rotation": int(d.pop("rotation", getattr(page, "rotation", 0))), "angle": d.pop("angle"),
+            "warnings": list(d.pop("warnings", getattr(page, "warnings", []))), **d}
 
 
 class Writer:
     """One output document built from a stream of pages; subclasses render a format.
 
     ``model`` describes the recognizer (``{"name": ..., "file": ...}``); ``n_pages`` is the
-    number of pages the document will hold (for formats whose header states it).
+    number of pages the document will hold, for formats whose header states it (None when
+    unknown: a stream where a page may still fail).
     """
 
     extension = ".txt"
 
-    def __init__(self, model: dict, n_pages: int = 1, headers: bool = False):
+    def __init__(self, model: dict, n_pages: int | None = 1, headers: bool = False):
         self.model, self.n_pages, self.headers = model, n_pages, headers
         self.count = 0  # pages written so far
 
@@ -115,8 +116,8 @@ class HocrWriter(Writer):
                 '  <meta http-equiv="Content-Type" content="text/html; charset=utf-8"/>\n'
                 f'  <meta name="ocr-system" content="{system}"/>\n'
                 f'  <meta name="ocr-capabilities" content="{self.CAPABILITIES}"/>\n'
-                f'  <meta name="ocr-number-of-pages" content="{self.n_pages}"/>\n'
-                '</head>\n<body>\n')
+                + (f'  <meta name="ocr-number-of-pages" content="{self.n_pages}"/>\n' if self.n_pages is not None else "")
+                + '</head>\n<body>\n')
 
     def _page(self, page, number, of):
         p = self.count
@@ -155,7 +156,7 @@ class AltoWriter(Writer):
 
     extension = ".xml"
 
-    def __init__(self, model: dict, n_pages: int = 1, headers: bool = False, source: str | None = None):
+    def __init__(self, model: dict, n_pages: int | None = 1, headers: bool = False, source: str | None = None):
         super().__init__(model, n_pages, headers)
         self.source = source
 

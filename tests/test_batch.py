@@ -129,6 +129,17 @@ def test_bad_inputs_are_reported_and_the_batch_goes_on(docs, cnn, capsys):
     assert code == 0 and err == "" and len(json.loads(out)["pages"]) == 1  # one input: the same shape
 
 
+def test_a_page_that_fails_late_leaves_a_valid_stream(docs, cnn, capsys, tmp_path):
+    good = docs / "a.png"
+    page_image(["AB CD"], 1).save(tmp_path / "late.jpg", quality=90)
+    (tmp_path / "late.jpg").write_bytes((tmp_path / "late.jpg").read_bytes()[:600])  # counts as 1 page, fails to decode
+    for fmt in ("hocr", "json", "tsv"):
+        code, out, err = run_extract([good, tmp_path / "late.jpg", good], cnn, capsys, fmt=fmt, jobs=2)
+        assert code == 1 and err.startswith(f"error: {tmp_path / 'late.jpg'}: cannot read image")
+        parsed = CHECKS[fmt](out)
+        assert len(parsed["pages"] if fmt == "json" else parsed) == 2
+
+
 def test_parallel_output_equals_serial_output(docs, cnn, capsys):
     serial = run_extract([docs], cnn, capsys, fmt="tsv", jobs=1)
     parallel = run_extract([docs], cnn, capsys, fmt="tsv", jobs=2)
