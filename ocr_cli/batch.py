@@ -30,13 +30,21 @@ def _read_task(task: tuple[PageTask, str | None, dict]):
     """Read one page in a worker: ``(number, Page or None, error or None, seconds)``."""
     from ocr_cli.fileio import read_image_page
     from ocr_cli.page import read_page
+    from ocr_cli.page.evaluate import is_field_crop
+    from ocr_cli.page.fields import read_field
 
     t, overlay, options = task
+    options = dict(options)
+    field = options.pop("field", None)  # None: a field crop when the image is shaped like one
     start = time.perf_counter()
     where = f"{t.name}: page {t.index + 1}: " if t.pages > 1 else f"{t.name}: "
     try:
         image = read_image_page(t.path, t.index, colour=True)
-        page = read_page(image, worker_recognizer(), **options)
+        if field is None:
+            field = is_field_crop(image.shape[:2])
+        if field:
+            options.pop("rotate", None)  # a field is read upright
+        page = (read_field if field else read_page)(image, worker_recognizer(), **options)
         page.source = t.name
         if overlay:
             page.draw(image, overlay)

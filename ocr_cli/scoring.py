@@ -98,3 +98,61 @@ def format_report(report: dict) -> str:
         lines.append("most confused (true->predicted: count): "
                      + ", ".join(f"{t}->{p}: {c}" for t, p, c in report["confused"]))
     return "\n".join(lines)
+
+
+def calibrate_model(weights, datasets: str, out, data_dir=None, check: str | None = None) -> dict:
+    """Fit a model's calibration temperature and write the calibrated model into ``out``.
+
+    The temperature is fitted on one half of the held-out parts of ``datasets`` (a fixed
+    stratified half) and the expected calibration error reported on the other half, before
+    and after, so the fit is never scored on its own samples; ``check`` names further sources
+    scored whole (e.g. ``mnist:DIR``, the real test digits). ``out`` receives the weights
+    (copied) and the sidecar with ``"calibration"`` added, plus ``reliability.png``; the
+    input model is never modified. Returns the report that was put in the sidecar.
+    """
+    import shutil
+    from pathlib import Path
+
+    from ocr_cli.calibration import apply_temperature, ece, fit_temperature, plot_reliability, top
+    from ocr_cli.data import load_dataset
+    from ocr_cli.data.mix import heldout_mask, load_source
+    from ocr_cli.fileio import atomic_path, write_json
+    from ocr_cli.recognizers import load_recognizer
+    from ocr_cli.recognizers.base import read_model_meta, sidecar_path
+
+    meta, weights_file = read_model_meta(weights)
+    rec = load_recognizer(weights, inference=True)
+    specs = [s.strip() for s in datasets.split(",") if s.strip()]
+    if not specs:
+        raise OcrError("no dataset given")
+    P, Y = [], []
+    for s in specs:
+        X, y = load_source(s, data_dir).heldout
+        P.append(rec.predict_proba(X))
+        Y.append(y)
+    P, Y = np.concatenate(P), np.concatenate(Y)
+    fit = heldout_mask(Y, 0.5)
+    t = fit_temperature(P[fit], Y[fit])
+    after = apply_temperature(P[~fit], t)
+    report = {"temperature": round(t, 4), "fitted_on": f"half of the held-out parts of {', '.join(specs)} "
+              f"({int(fit.sum())} samples)", "ece_before": round(ece(*top(P[~fit], Y[~fit])), 4),
+              "ece_after": round(ece(*top(after, Y[~fit])), 4), "scored_on": f"the other half ({int((~fit).sum())})"}
+    curves = {"before (T = 1)": top(P[~fit], Y[~fit]),
+              f"after (T = {t:.2f})": top(after, Y[~fit])}
+    for s in [c.strip() for c in (check or "").split(",") if c.strip()]:
+        name = s.partition(":")[0].strip().lower()
+        X, y, _ = load_dataset(s, default_split(name), data_dir=data_dir)
+        p = rec.predict_proba(X)
+        report.setdefault("check", {})[s] = {"n": int(len(y)), "ece_before": round(ece(*top(p, y)), 4),
+                                             "ece_after": round(ece(*top(apply_temperature(p, t), y)), 4)}
+    out = Path(out)
+    if out.resolve() == weights_file.resolve().parent:
+        raise OcrError(f"--out {out}: holds the input model; calibrated models go to another folder")
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / weights_file.name
+    with atomic_path(target) as tmp:
+        shutil.copyfile(weights_file, tmp)
+    write_json(sidecar_path(target), {**meta, "calibration": report})
+    plot_reliability(curves, out / "reliability.png", title=f"{meta['model']}: reliability of the top probability")
+    report["model"] = str(target)
+    return report

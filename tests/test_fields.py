@@ -85,3 +85,26 @@ def test_eval_of_a_folder_of_field_crops_scores_the_field(tmp_path, cnn):
     assert all(p["field"] for p in auto["pages"]) and auto["total"]["char_accuracy"] == 1.0
     as_pages = evaluate_dir(tmp_path, cnn, field=False)
     assert not any(p["field"] for p in as_pages["pages"]) and as_pages["total"]["char_accuracy"] < 1.0
+
+
+def test_eval_and_extract_options(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from ocr_cli.cli import cli
+
+    Image.fromarray(np.uint8(form_crop("LUCAS") * 255)).save(tmp_path / "f.png")
+    (tmp_path / "f.txt").write_text("LUCAS\n")
+    (tmp_path / "names.txt").write_text("LUCAS\nJEREMY\n")
+    r = CliRunner().invoke(cli, ["eval", str(tmp_path), "--json", "--lexicon", str(tmp_path / "names.txt")])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["pages"][0]["text"] == "LUCAS"
+    r = CliRunner().invoke(cli, ["eval", str(tmp_path), "--json", "--page"])
+    assert r.exit_code == 0 and json.loads(r.output)["pages"][0]["field"] is False
+    r = CliRunner().invoke(cli, ["extract", str(tmp_path / "f.png"), "--chars", "digits"])
+    assert r.exit_code == 0 and r.output.strip().isdigit()
+    r = CliRunner().invoke(cli, ["extract", str(tmp_path / "f.png"), "--chars", "A-Z"])
+    assert r.exit_code == 2 and "--chars" in r.output
+    r = CliRunner().invoke(cli, ["extract", str(tmp_path / "f.png"), "--lexicon", str(tmp_path / "none.txt")])
+    assert r.exit_code == 1 and "cannot read the word list" in r.output

@@ -53,3 +53,44 @@ def test_score_dataset_on_a_users_folder(tmp_path):
 
 def test_default_splits():
     assert default_split("mnist") == "test" and default_split("nist26") == "valid" and default_split("folder") == "train"
+
+
+@pytest.fixture(scope="module")
+def crops(tmp_path_factory):
+    """A user's folder of photographed-looking crops: 6 per class for F, 7 and A."""
+    from ocr_cli.data.synthetic import render_glyph
+
+    d = tmp_path_factory.mktemp("crops")
+    rng = np.random.default_rng(0)
+    for c in "F7A":
+        (d / c).mkdir()
+        for k in range(6):
+            x = np.pad(render_glyph(c, rng, height=40), 6)  # ink = 1, grey paper below
+            Image.fromarray(np.uint8(255 * (0.85 - 0.6 * x))).save(d / c / f"{k}.png")
+    return d
+
+
+def test_ocr_score_and_calibrate_commands(crops, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from ocr_cli.cli import cli
+
+    r = CliRunner().invoke(cli, ["score", "--dataset", f"folder:{crops}"])
+    assert r.exit_code == 0, r.output
+    first = r.output.splitlines()[0]
+    assert first.startswith("accuracy ") and first.endswith("/18, all)") and "per class:" in r.output
+    r = CliRunner().invoke(cli, ["score", "--dataset", f"folder:{crops}", "--heldout", "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["n"] == 6
+    r = CliRunner().invoke(cli, ["score", "--dataset", f"folder:{crops}", "--heldout", "--split", "test"])
+    assert r.exit_code == 2
+    r = CliRunner().invoke(cli, ["calibrate", "--weights", "models/cnn.pt", "--dataset", f"folder:{crops}",
+                                 "--out", str(tmp_path / "cal")])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((tmp_path / "cal" / "cnn.json").read_text())
+    assert meta["calibration"]["temperature"] > 0 and (tmp_path / "cal" / "cnn.pt").is_file()
+    assert (tmp_path / "cal" / "reliability.png").is_file() and "ECE on the other half" in r.output
+    r = CliRunner().invoke(cli, ["calibrate", "--weights", "models/cnn.pt", "--dataset", f"folder:{crops}",
+                                 "--out", "models"])
+    assert r.exit_code == 1 and "holds the input model" in r.output

@@ -29,6 +29,30 @@ def page_recognizer(model, weights):
     return rec, {"name": rec.name, "file": str(path)}
 
 
+def reading_options(f):
+    """--chars, --lexicon and --field/--page: what the page reader may read (see :func:`reader_settings`)."""
+    f = click.option("--field/--page", "field", default=None,
+                     help="Read each image as one form field (only its handwriting: printed labels, box lines and "
+                          "neighbouring fields' slivers are left out) or as a page (default: a field when the image "
+                          "is at most 160 px high and 3x as wide).")(f)
+    f = click.option("--lexicon", default=None,
+                     help="A word list (one per line), or 'english' (built in): a word read as a near-miss of a listed "
+                          "word becomes it when its characters' probabilities allow; numbers are left alone.")(f)
+    return click.option("--chars", default=None,
+                        help="Allowed characters: letters, digits, or a set such as 0123456789X.")(f)
+
+
+def reader_settings(rec, chars, lexicon) -> dict:
+    """read_page's ``chars`` and ``lexicon`` from the command's options."""
+    from ocr_cli.page.lexicon import load_lexicon, parse_chars
+
+    try:
+        allowed = parse_chars(chars, rec.classes) if chars else None
+    except OcrError as e:
+        raise click.BadParameter(str(e).partition(": ")[2], param_hint="--chars") from None
+    return {"chars": allowed, "lexicon": load_lexicon(lexicon, rec.classes) if lexicon else None}
+
+
 jobs_option = click.option("--jobs", "-j", type=click.IntRange(1), default=None,
                            help="Pages read at once, each in its own process (default: one per core).")
 recursive_option = click.option("--recursive", "-r", is_flag=True, help="Read the sub-folders of folders too.")
@@ -50,7 +74,8 @@ recursive_option = click.option("--recursive", "-r", is_flag=True, help="Read th
                    "when several).")
 @click.option("--rotate", type=click.Choice(["auto", "0", "90", "180", "270"]), default="auto", show_default=True,
               help="Degrees clockwise to turn each page before reading; auto picks the turn that reads best.")
-def extract(inputs, model, weights, fmt, as_json, out_dir, recursive, jobs, boxes, rotate):
+@reading_options
+def extract(inputs, model, weights, fmt, as_json, out_dir, recursive, jobs, boxes, rotate, chars, lexicon, field):
     """Read pages: image files, folders of them, PDFs and multi-page TIFFs page by page, or - for stdin.
 
     An input that cannot be read prints one error line and the others go on; the exit
@@ -63,7 +88,8 @@ def extract(inputs, model, weights, fmt, as_json, out_dir, recursive, jobs, boxe
     rec, described = page_recognizer(model, weights)
     sys.exit(read_and_write(inputs, rec, described, fmt or ("json" if as_json else "text"), out_dir, recursive,
                             jobs, progress=sys.stderr.isatty(), boxes=boxes,
-                            read_options={"rotate": rotate if rotate == "auto" else int(rotate)}))
+                            read_options={"rotate": rotate if rotate == "auto" else int(rotate), "field": field,
+                                          **reader_settings(rec, chars, lexicon)}))
 
 
 @click.command("eval")
@@ -72,7 +98,8 @@ def extract(inputs, model, weights, fmt, as_json, out_dir, recursive, jobs, boxe
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @recursive_option
 @jobs_option
-def eval_pages(directory, model, weights, as_json, recursive, jobs):
+@reading_options
+def eval_pages(directory, model, weights, as_json, recursive, jobs, chars, lexicon, field):
     """Score page reading on every image in DIRECTORY that has a <stem>.txt ground truth.
 
     Unreadable images and ground truths print one error line each (exit status 1); the
@@ -83,7 +110,8 @@ def eval_pages(directory, model, weights, as_json, recursive, jobs):
     from ocr_cli.page.evaluate import evaluate_dir, format_table
 
     rec, _ = page_recognizer(model, weights)
-    report = evaluate_dir(directory, rec, recursive, jobs, progress=sys.stderr.isatty())
+    report = evaluate_dir(directory, rec, recursive, jobs, progress=sys.stderr.isatty(), field=field,
+                          **reader_settings(rec, chars, lexicon))
     for message in report["errors"]:
         click.echo(f"error: {message}", err=True)
     click.echo(json.dumps(report, indent=2) if as_json else format_table(report))
