@@ -9,7 +9,7 @@ and a test page with other text, read the test page with the base model, run
 checked on the fixed synthetic held-out set (random writers) and, when present, the nist26
 held-out part.
 
-Usage: python benchmarks/adapt_writers.py [--model models/cnn.pt] [--writers 3] [--epochs 4]
+Usage: python benchmarks/adapt_writers.py [--model ocr_cli/models/cnn.pt] [--writers 3] [--epochs 4]
        [--synthetic 2000] [--out runs/adapt_writers]
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ def read_score(rec, grey, lines) -> dict:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", type=Path, default=REPO / "models" / "cnn.pt")
+    ap.add_argument("--model", type=Path, default=REPO / "ocr_cli" / "models" / "cnn.pt")
     ap.add_argument("--writers", type=int, default=3, help="writers of each kind")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--synthetic", type=int, default=2000, help="original (synthetic) samples mixed in per epoch")

@@ -13,7 +13,7 @@ each source, never trained on). Rows:
 
 The pretrained model is trained here on synthetic data only (``ocr train --model cnn
 --dataset synthetic``; cached under ``--out``) unless ``--pretrained`` names one. It must
-not have seen the real data: the shipped ``models/cnn.pt`` has, so it is not the default.
+not have seen the real data: the shipped ``ocr_cli/models/cnn.pt`` has, so it is not the default.
 
 Usage: python benchmarks/finetune_vs_scratch.py [--letters 10] [--digits 20] [--epochs 12]
        [--repeat 4] [--seed 0] [--nist PATH] [--pretrained PATH] [--out runs/finetune_vs_scratch]

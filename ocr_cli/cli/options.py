@@ -10,7 +10,25 @@ import click
 from ocr_cli.data import SYNTHETIC_DEFAULT_N
 from ocr_cli.recognizers import REGISTRY
 
-MODEL_CHOICE = click.Choice(list(REGISTRY))
+MODEL_CHOICE = click.Choice(list(REGISTRY))  # kinds of recognizer, for training
+
+
+class ModelName(click.Choice):
+    """A model's name (shipped, or in ``$OCR_MODELS_DIR``): the choices are the models there are,
+    listed when first needed (:func:`~ocr_cli.recognizers.catalog.model_names`)."""
+
+    def __init__(self):
+        super().__init__([])
+
+    @property
+    def choices(self):
+        from ocr_cli.recognizers.catalog import model_names
+
+        return model_names()
+
+    @choices.setter
+    def choices(self, value):
+        pass
 
 
 def option_group(*options):
@@ -34,9 +52,10 @@ val_option = click.option("--val", default=None,
 
 # --model / --weights of the page commands
 page_model_options = option_group(
-    click.option("--model", type=MODEL_CHOICE, default=None, help="Shipped model to use (default: cnn)."),
+    click.option("--model", type=ModelName(), default=None,
+                 help="A model by name: a shipped one or one in $OCR_MODELS_DIR (see `ocr models`)  [default: cnn]"),
     click.option("--weights", type=click.Path(dir_okay=False), default=None,
-                 help="A saved model file (.pt/.npz or its .json sidecar) instead of a shipped one."),
+                 help="A saved model file (.pt/.npz or its .json sidecar) instead of a named model."),
 )
 
 # the data mix of `ocr train` and `ocr finetune` (ocr_cli.data.mix.DataMix)

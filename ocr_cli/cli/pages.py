@@ -6,26 +6,22 @@ import sys
 import click
 
 from ocr_cli.cli.options import page_model_options
-from ocr_cli.errors import OcrError
 
 FORMATS = ["text", "json", "hocr", "alto", "tsv"]  # ocr_cli.formats.WRITERS (not imported: --help stays light)
 
 
 def page_recognizer(model, weights):
-    """The recognizer for page commands: ``--weights`` if given, else the shipped ``--model``.
+    """The recognizer for page commands: ``--weights FILE`` or the model called ``--model`` (default cnn).
 
     A ``cnn`` runs through its NumPy twin, so reading a page never waits for torch to import.
     Returns ``(recognizer, {"name", "file"})``: the model as the outputs describe it.
     """
     from ocr_cli.recognizers import default_model_path, load_recognizer
 
-    model = model or ("" if weights else "cnn")
-    path = weights or default_model_path(model)
-    if not weights and not path.is_file():
-        raise OcrError(f"no shipped {model} model ({path} is missing); pass --weights or train one with `ocr train`")
+    if model and weights:
+        raise click.UsageError("give --model NAME or --weights FILE, not both")
+    path = weights or default_model_path(model or "cnn")
     rec = load_recognizer(path, inference=True)
-    if weights and model and rec.name != model:
-        raise OcrError(f"{weights}: holds a {rec.name!r} model, not {model!r}")
     return rec, {"name": rec.name, "file": str(path)}
 
 

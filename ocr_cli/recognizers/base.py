@@ -8,7 +8,6 @@ was trained (command, data, seed) and what it scored.
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from ocr_cli.fileio import read_json
 from ocr_cli.recognizers import INFERENCE, REGISTRY
 from ocr_cli.registry import lookup
 
-MODELS_DIR = Path(os.environ.get("OCR_MODELS_DIR", Path(__file__).resolve().parents[2] / "models"))
 # The largest network a sidecar may declare (the shipped ones have 0.36 M and 0.54 M): checked
 # before anything is allocated, so a few-byte sidecar cannot ask for gigabytes.
 MAX_PARAMETERS = 20_000_000
@@ -226,5 +224,7 @@ def load_recognizer(path: str | Path, inference: bool = False) -> Recognizer:
 
 
 def default_model_path(name: str = "cnn") -> Path:
-    """Where the shipped default model of this kind lives."""
-    return MODELS_DIR / f"{name}.json"
+    """The sidecar of the model called ``name`` (a user's or a shipped one, :mod:`.catalog`)."""
+    from ocr_cli.recognizers.catalog import find_model
+
+    return find_model(name)

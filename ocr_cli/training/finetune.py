@@ -17,7 +17,6 @@ augmentation, schedule and results folder), configured by ``TrainConfig.freeze``
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from ocr_cli.charset import CLASSES
 from ocr_cli.data import SYNTHETIC_DEFAULT_N
@@ -30,7 +29,8 @@ def start_from(model=None, pretrained=None):
     """The starting recognizer: ``model`` (a saved model file or a shipped model's name), or a
     ``squeezenet`` with ImageNet features from ``pretrained`` (a local ``squeezenet1_1`` weights
     file, or ``"imagenet"`` to let torchvision download them)."""
-    from ocr_cli.recognizers import REGISTRY, default_model_path, get_recognizer_class, load_recognizer
+    from ocr_cli.recognizers import get_recognizer_class, load_recognizer
+    from ocr_cli.recognizers.catalog import resolve_model
 
     if pretrained is not None:
         if model not in (None, "squeezenet"):
@@ -41,10 +41,7 @@ def start_from(model=None, pretrained=None):
         return rec
     if model is None:
         raise OcrError("give --from MODEL (a saved model or a shipped model's name) or --pretrained PATH")
-    path = Path(model)
-    if not path.exists() and not path.with_suffix(".json").exists() and model in REGISTRY:
-        path = default_model_path(model)
-    return load_recognizer(path)
+    return load_recognizer(resolve_model(model))
 
 
 def transfer(src, classes: str = CLASSES):
