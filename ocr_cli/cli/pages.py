@@ -6,6 +6,7 @@ import sys
 import click
 
 from ocr_cli.cli.options import page_model_options
+from ocr_cli.errors import OcrError
 
 FORMATS = ["text", "json", "hocr", "alto", "tsv"]  # ocr_cli.formats.WRITERS (not imported: --help stays light)
 
