@@ -102,9 +102,9 @@ def photo(lines=None, seed: int = 0, n_lines: int = 3, n_words: int = 3, char_h:
     blur : Gaussian blur radius in pixels; noise : sensor noise
     jpeg : JPEG quality to pass the photo through; scale : final resize (0.3: a small crop)
     clutter : a finger at the sheet's edge and a doodle in its corner
-    page_options : passed to :func:`ocr_cli.page.samples.render_page` (``spacing``, ``breaks``)
+    page_options : passed to :func:`ocr_cli.data.synthetic_pages.render_page` (``spacing``, ``breaks``)
     """
-    from ocr_cli.page.samples import render_page
+    from ocr_cli.data.synthetic_pages import render_page
 
     rng = np.random.default_rng([seed, 7])
     lines = lines or random_lines(rng, n_lines, n_words)

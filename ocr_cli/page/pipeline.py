@@ -32,6 +32,8 @@ TINY_CHAR_PX = 7  # characters smaller than this in the photo cannot be read rel
 ROTATIONS = (0, 90, 180, 270)  # degrees clockwise that a page can be turned to read upright
 UPRIGHT_BONUS = 0.15  # nats per character an upright reading is preferred by (most photos are)
 ORIENTATION_SAMPLE = 48  # characters recognised per candidate turn to choose between turns
+MERGE_GAP = 0.08  # neighbours this close (in character heights) may be one letter broken apart
+LONE_MIN_CONF = 0.6  # one or two marks beside the text must read at least this surely to count
 CHROMA_SIDE = 640  # colour is only used to find the sheet: this many pixels across are plenty
 
 
@@ -132,7 +134,10 @@ def _working(work: np.ndarray, scale: float, sheet):
         H = geometry.homography(corners, rect)
         paper = float(np.median(work[::4, ::4]))
         warped = geometry.warp(work, H, (h, w), fill=paper)
-        return warped, to_image @ np.linalg.inv(H), None
+        inner = np.zeros((h, w), bool)
+        margin = max(2, int(0.01 * max(h, w)))  # the corners are found to a pixel or two: drop the edge
+        inner[margin:h - margin, margin:w - margin] = True
+        return warped, to_image @ np.linalg.inv(H), inner
     mask = binarize.resize(sheet.mask.astype(np.float32), work.shape) > 0.5
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
@@ -174,8 +179,8 @@ def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules
         removed = 0
         if remove_rules and thresholds is not None:
             mask, removed = rules.remove_rules(mask, binarize.faint(contrast, thresholds) | mask, contrast)
-        _, boxes, _ = segment.components(mask)
-        char_h = segment.typical_height(boxes)
+        _, boxes, areas = segment.components(mask)
+        char_h = segment.typical_height(boxes, areas=areas)
         if attempt or scale >= 1 or char_h >= MIN_CHAR_PX or char_h == 0 or work_side >= MAX_WORK_SIDE:
             break
         work_side = min(MAX_WORK_SIDE, int(work_side * min(1 / scale, 1.25 * MIN_CHAR_PX / char_h)))
@@ -224,7 +229,7 @@ def layout(ink: Ink, rotation: int = 0) -> PageLayout:
     mask, contrast = np.rot90(ink.mask, k), np.rot90(ink.contrast, k)
     to_image = ink.to_image @ np.linalg.inv(geometry.quarter_turn(k, ink.mask.shape))
     labels, boxes, areas = segment.components(mask)
-    char_h = segment.typical_height(boxes)
+    char_h = segment.typical_height(boxes, areas=areas)
     keep = segment.keep_text_like(boxes, areas, labels.shape, char_h) if len(boxes) else np.zeros(0, bool)
     warnings = []
     if keep.sum() > MAX_MARKS or (keep.sum() > NOISE_MARKS and not lay.has_lines(boxes[keep], char_h)):
@@ -274,21 +279,33 @@ def find_characters(image, work_side: int = WORK_SIDE, rotation: int = 0) -> Pag
 def _offer_merges(found: PageLayout) -> None:
     """Record neighbours in a word that may be one letter whose strokes do not touch.
 
-    A thin pen leaves the strokes of a ``W``, ``M`` or ``H`` apart; when two neighbours
-    touch or overlap horizontally and together are no wider than 1.6 usual letters,
-    reading them as one becomes an alternative for the recognizer to decide
+    A thin pen leaves the strokes of a ``W``, ``M`` or ``H`` apart, and glare or a faint
+    pen breaks a ``U`` into two bars; when two neighbours touch, overlap horizontally or
+    nearly touch (``MERGE_GAP`` of a character height) and together are no wider than 1.6
+    usual letters, reading them as one becomes an alternative for the recognizer to decide
     (:func:`~ocr_cli.page.decode.choose_merges`).
     """
     b = found.boxes
     letter_w = float(np.median(b[:, 3] - b[:, 2]))
+    near = max(1.0, MERGE_GAP * found.char_h)
     for words in found.lines:
         for word in words:
             for k, j in zip(word, word[1:]):
                 if k in found.splits or j in found.splits:
                     continue
                 together = lay.union(b[[k, j]])
-                if b[j, 2] - b[k, 3] <= 0 and together[3] - together[2] <= 1.6 * letter_w:
+                if b[j, 2] - b[k, 3] <= near and together[3] - together[2] <= 1.6 * letter_w:
                     found.merges[(k, j)] = (np.concatenate([found.parts[k], found.parts[j]]), together)
+
+
+def _stray(line: Line, lines: list[Line]) -> bool:
+    """A doodle, a speck or an edge rather than writing: one or two marks on a line of their
+    own that do not read clearly (``LONE_MIN_CONF``) and lie beside the text, in columns no
+    other line uses."""
+    if len(line.chars) > 2 or max(c.confidence for c in line.chars) >= LONE_MIN_CONF or len(lines) < 2:
+        return False
+    x0, _, x1, _ = line.box
+    return not any(other is not line and other.box[0] < x1 and x0 < other.box[2] for other in lines)
 
 
 def line_direction(ink: Ink) -> tuple[int, ...]:
@@ -298,7 +315,7 @@ def line_direction(ink: Ink) -> tuple[int, ...]:
     boxes are about square, the direction across which their centres bunch is the evidence.
     """
     labels, boxes, areas = segment.components(ink.mask)
-    char_h = segment.typical_height(boxes)
+    char_h = segment.typical_height(boxes, areas=areas)
     if len(boxes) == 0:
         return (0,)
     boxes = boxes[segment.keep_text_like(boxes, areas, labels.shape, char_h)]
@@ -422,7 +439,12 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE, rotate: str | int =
         return Char(recognizer.classes[best[r]], geometry.map_box(found.to_image, (c0, r0, c1, r1)), float(conf[r]))
 
     lines = [Line([Word([char(r) for r in word]) for word in words]) for words in lines]
+    notes = list(ink.notes)
+    lone = [line for line in lines if _stray(line, lines)]
+    if lone:
+        lines = [line for line in lines if line not in lone]
+        notes.append(f"{len(lone)} doubtful lone mark{'s' if len(lone) > 1 else ''} dropped")
     confidences = np.array([c.confidence for line in lines for c in line.chars])
     h, w = np.asarray(image).shape[:2]
     return Page(lines, w, h, float(np.rad2deg(found.angle)), rotation=found.rotation,
-                warnings=_page_warnings(found, confidences), notes=list(ink.notes))
+                warnings=_page_warnings(found, confidences), notes=notes)

@@ -12,7 +12,8 @@ dominant one, so short straight pieces of lines that fan out under perspective o
 with the paper are all caught; pixels on long runs of ink (one pixel of slack across,
 small gaps bridged along) form candidate pieces, and pieces chained into something at
 least ``MIN_SPAN`` of the sheet's longer side long, while staying thin, are printed lines
-(measured on the longer side, so the strokes of a one-line crop never qualify). Of a line's ink
+(measured on the longer side, so the strokes of a one-line crop do not qualify); so are
+evenly spaced sets of lines running edge to edge across a short, wide sheet. Of a line's ink
 pixels only those where the ink is about as thick as the line itself are removed: where a
 letter's stroke crosses or sits on the line, the ink is thicker and the letter keeps it
 (a stroke lying along a line keeps what is wider than the line), and a pen much darker
@@ -24,13 +25,16 @@ import numpy as np
 
 from ocr_cli.page import morph
 
-MIN_SPAN = 0.35  # a printed line is at least this share of the sheet's longer side
+MIN_SPAN = 0.35  # a printed line is at least this share of the sheet's longer side, or ...
+EDGE_TO_EDGE = 0.85  # ... runs across this share of the sheet, as one of ...
+MIN_SET = 4  # ... at least this many such lines, evenly spaced
 MAX_ANGLE = 6.0  # degrees: how far lines may tilt in the working image
 ANGLE_OFFSETS = (-2.0, 0.0, 2.0)  # around the dominant angle: lines fanning out in perspective
 RUN_SHARE = 0.06  # a piece of a line is a run of ink at least this share of the width ...
 MIN_RUN = 12  # ... and at least this many pixels
 GAP_SHARE = 0.01  # gaps along a line up to this share of the width are bridged
 DARKER = 1.6  # ink this many times darker than a line's own is a pen stroke lying on it
+MIN_COVERAGE = 0.5  # a line is in the ink mask when its ink spans this share of its length
 
 
 def line_angle(mask: np.ndarray, max_deg: float = MAX_ANGLE, sample: int = 100_000) -> float:
@@ -87,15 +91,26 @@ def _long_runs(faint: np.ndarray, deg: float, min_run: int) -> np.ndarray:
 
 
 def _lines(pieces: np.ndarray, min_length: float) -> np.ndarray:
-    """The pixels of ``pieces`` that chain (small gaps bridged) into thin lines at least
-    ``min_length`` long: the printed lines."""
+    """The pixels of ``pieces`` that chain (small gaps bridged) into thin printed lines.
+
+    A line counts when it is at least ``min_length`` long, or when it runs edge to edge
+    (``EDGE_TO_EDGE`` of the width) as one of at least ``MIN_SET`` such lines spaced evenly:
+    the rules of a short, wide sheet. Strokes of a tight crop of one word can run edge to
+    edge too, but not as an evenly spaced set.
+    """
     w = pieces.shape[1]
     gap = max(3, int(GAP_SHARE * w)) | 1
     chained = morph.min_filter(morph.max_filter(pieces, gap, axes=(1,)), gap, axes=(1,))
     labels, boxes, areas = morph.label(chained)
     length = (boxes[:, 3] - boxes[:, 2]).astype(float)
-    is_line = np.r_[False, (length >= min_length) & (areas <= 0.08 * length ** 2)]
-    return pieces & is_line[labels]
+    thin = areas <= 0.08 * length ** 2
+    is_line = thin & (length >= min_length)
+    across = np.flatnonzero(thin & (length >= EDGE_TO_EDGE * w) & ~is_line)
+    if len(across) >= MIN_SET:
+        spacing = np.diff(np.sort((boxes[across, 0] + boxes[across, 1]) / 2))
+        if spacing.std() <= 0.3 * spacing.mean():
+            is_line[across] = True
+    return pieces & np.r_[False, is_line][labels]
 
 
 def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -> np.ndarray:
@@ -117,12 +132,27 @@ def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -
     if not band.any():
         return np.zeros_like(ink)
     band = morph.dilate(np.pad(np.repeat(np.repeat(band, 2, axis=0), 2, axis=1), ((0, h % 2), (0, w % 2))))
+    lines, boxes, _ = morph.label(band)
     on = band & ink
+    # How much of each line made it into the ink mask: a faint line that mostly did not glues no
+    # letters together, and its band there holds only letters' pixels, so only its stray dashes go.
+    cols = np.zeros((len(boxes) + 1, w), bool)
+    ys, xs = np.nonzero(on)
+    cols[lines[ys, xs], xs] = True
+    coverage = cols.sum(axis=1)[1:] / np.maximum(boxes[:, 3] - boxes[:, 2], 1)
+    strong = np.r_[False, coverage >= MIN_COVERAGE][lines]
     thickness = run_lengths(ink.T).T  # vertical extent of the ink through each pixel
-    typical = float(np.argmax(np.bincount(thickness[on]))) if on.any() else 0.0  # bare line: the commonest
-    thin = on & (thickness <= typical + max(1.0, 0.5 * typical))
+    solid = on & strong
+    typical = float(np.argmax(np.bincount(thickness[solid]))) if solid.any() else 0.0  # bare line: the commonest
+    thin = solid & (thickness <= typical + max(1.0, 0.5 * typical))
     line_dark = float(np.percentile(contrast[thin], 95)) if thin.any() else 0.0
-    return thin & (contrast <= DARKER * line_dark)  # a pen much darker than the line keeps its stroke
+    rule = thin & (contrast <= DARKER * line_dark)  # a pen much darker than the line keeps its stroke
+    weak = on & ~strong
+    if weak.any():  # ink components wholly inside a faint line's band are pieces of it
+        labels, comp_boxes, areas = morph.label(ink)
+        inside = np.bincount(labels[weak], minlength=len(areas) + 1)[1:] == areas
+        rule |= weak & np.r_[False, inside][labels]
+    return rule
 
 
 def remove_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, int]:

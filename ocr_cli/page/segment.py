@@ -24,16 +24,25 @@ def widths(boxes):
     return boxes[:, 3] - boxes[:, 2]
 
 
-def typical_height(boxes: np.ndarray, q: float = 50) -> float:
+def typical_height(boxes: np.ndarray, q: float = 50, areas: np.ndarray | None = None) -> float:
     """The page's character height: the median (or ``q``-th percentile) height of the larger components.
 
     Specks and stroke fragments are many but small; taking the median over components at
     least 0.4 as large as the largest decile keeps them from dragging the estimate down.
+    When specks are more than a tenth of the components (the dots left where a grid's lines
+    crossed, dust), the largest decile is specks too; given the components' ink ``areas``,
+    the size of the component that holds the median pixel of ink anchors the estimate
+    instead when it is larger (letters hold most of a page's ink; a long thin line does not).
     """
     if len(boxes) == 0:
         return 0.0
     size = np.maximum(heights(boxes), widths(boxes))
-    big = boxes[size >= 0.4 * np.percentile(size, 90)]
+    anchor = float(np.percentile(size, 90))
+    if areas is not None and len(areas):
+        order = np.argsort(size)
+        ink = np.cumsum(np.asarray(areas, float)[order])
+        anchor = max(anchor, float(size[order][np.searchsorted(ink, 0.5 * ink[-1])]))
+    big = boxes[size >= 0.4 * anchor]
     return float(np.percentile(heights(big), q))
 
 
