@@ -85,12 +85,15 @@ def test_ocr_score_and_calibrate_commands(crops, tmp_path):
     assert r.exit_code == 0 and json.loads(r.output)["n"] == 6
     r = CliRunner().invoke(cli, ["score", "--dataset", f"folder:{crops}", "--heldout", "--split", "test"])
     assert r.exit_code == 2
-    r = CliRunner().invoke(cli, ["calibrate", "--weights", "models/cnn.pt", "--dataset", f"folder:{crops}",
+    from ocr_cli.recognizers import default_model_path
+
+    shipped = default_model_path("cnn").with_suffix(".pt")
+    r = CliRunner().invoke(cli, ["calibrate", "--weights", str(shipped), "--dataset", f"folder:{crops}",
                                  "--out", str(tmp_path / "cal")])
     assert r.exit_code == 0, r.output
     meta = json.loads((tmp_path / "cal" / "cnn.json").read_text())
     assert meta["calibration"]["temperature"] > 0 and (tmp_path / "cal" / "cnn.pt").is_file()
     assert (tmp_path / "cal" / "reliability.png").is_file() and "ECE on the other half" in r.output
-    r = CliRunner().invoke(cli, ["calibrate", "--weights", "models/cnn.pt", "--dataset", f"folder:{crops}",
-                                 "--out", "models"])
+    r = CliRunner().invoke(cli, ["calibrate", "--weights", str(shipped), "--dataset", f"folder:{crops}",
+                                 "--out", str(shipped.parent)])
     assert r.exit_code == 1 and "holds the input model" in r.output
