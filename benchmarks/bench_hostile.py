@@ -48,16 +48,34 @@ def tree_rss(pgid: int) -> int:
     return total
 
 
+def survivors(pgid: int) -> list[str]:
+    out = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and int((d / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                out.append(f"{d.name}: {cmd[:80]}")
+        except (OSError, ValueError):
+            pass
+    return out
+
+
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
+    """Whether a process of group ``pgid`` still runs (a zombie, dead but not yet reaped by
+    an init that does not reap, does not count)."""
+    for d in Path("/proc").iterdir():
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            if d.name.isdigit() and int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+        except (OSError, ValueError, IndexError):
+            continue
+    return False
 
 
 def run(argv, cwd, timeout=TIMEOUT, stdin=None, after_start=None):
-    """Run ``ocr ARGV``; return dict(rc, seconds, peak_mb, stderr, stdout, killed, leftover)."""
+    """Run ``ocr ARGV`` (or ``python -c CODE`` when ARGV is ``["-c", CODE]``); return
+    dict(rc, seconds, peak_mb, stderr, stdout, killed, leftover)."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "OCR_MODELS_DIR": ""}  # the shipped models only
 
     def limits():
@@ -65,7 +83,8 @@ def run(argv, cwd, timeout=TIMEOUT, stdin=None, after_start=None):
         resource.setrlimit(resource.RLIMIT_AS, (12 * 2**30, 12 * 2**30))
 
     t0 = time.time()
-    p = subprocess.Popen([sys.executable, "-m", "ocr_cli", *map(str, argv)], cwd=cwd, env=env, preexec_fn=limits,
+    cmd = [sys.executable, *argv] if argv[0] == "-c" else [sys.executable, "-m", "ocr_cli", *map(str, argv)]
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, preexec_fn=limits,
                          stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if stdin is not None:
@@ -92,13 +111,14 @@ def run(argv, cwd, timeout=TIMEOUT, stdin=None, after_start=None):
             p.wait()
             break
         time.sleep(0.01)
-    seconds = time.time() - t0
+    seconds = time.time() - (SIGNALLED.pop() if SIGNALLED else t0)
+    time.sleep(0.5)  # a worker that dies with its parent has had time to go
+    leftover = group_alive(p.pid)
+    if leftover:  # it would hold our pipes open for good
+        print(f"  left over: {survivors(p.pid)}", file=sys.stderr)
+        os.killpg(p.pid, signal.SIGKILL)
     for r in readers:
         r.join()
-    time.sleep(0.2)
-    leftover = group_alive(p.pid)
-    if leftover:
-        os.killpg(p.pid, signal.SIGKILL)
     return {"rc": p.returncode, "seconds": seconds, "peak_mb": peak / 2**20, "killed": killed, "leftover": leftover,
             "stderr": out["stderr"].decode(errors="replace"), "stdout": out["stdout"].decode(errors="replace")}
 
@@ -109,8 +129,8 @@ def snapshot(root: Path) -> dict:
 
 
 def verdict(r, intact: bool, ok_rc=(1, 2)) -> str:
-    lines = [s for s in r["stderr"].splitlines() if s.strip()]
-    one_error = len(lines) == 1 and lines[0].startswith("error:")
+    lines = [s for s in r["stderr"].splitlines() if s.strip() and not s.startswith(("epoch", "\r"))]
+    one_error = (len(lines) == 1 and lines[0].startswith("error:")) or r["rc"] in (0, -9, -15, 130, 143)
     good = (r["killed"] is None and r["rc"] in ok_rc and one_error and r["seconds"] < 5 and r["peak_mb"] < 1024
             and intact and not r["leftover"])
     return "ok" if good else "FAIL"
@@ -283,6 +303,97 @@ def case_seed_negative(tmp):
     return [*TRAIN, "--seed", "-1"]
 
 
+def children(pid: int) -> list[int]:
+    """The processes forked from ``pid`` that run the same command (its workers, not e.g. git)."""
+    out = []
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return out
+    for d in Path("/proc").iterdir():
+        try:
+            if (d.name.isdigit() and int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+                    and (d / "cmdline").read_bytes() == cmd):
+                out.append(int(d.name))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def kill_parent_once_worker_runs(sig):
+    """``after_start``: wait until ``ocr train`` has started its synthetic-data worker, then send
+    ``sig`` to the parent alone (as a user's ``kill`` or the OOM killer would)."""
+    def act(p):
+        t0 = time.time()
+        while p.poll() is None and time.time() - t0 < 15:
+            if children(p.pid):
+                time.sleep(0.5)
+                SIGNALLED.append(time.time())
+                os.kill(p.pid, sig)
+                return
+            time.sleep(0.05)
+    return act
+
+
+SIGNALLED = []  # when a case's signal was sent: its time counts from there
+
+
+SLOW_TRAIN = ["train", "--model", "mlp", "--dataset", "synthetic", "--synthetic", "3000", "--epochs", "20",
+              "--out", "run"]
+
+
+def case_sigterm_worker(tmp):
+    return SLOW_TRAIN, kill_parent_once_worker_runs(signal.SIGTERM), (-15, 143, 130)
+
+
+def case_sigkill_worker(tmp):
+    return SLOW_TRAIN, kill_parent_once_worker_runs(signal.SIGKILL), (-9,)
+
+
+def case_two_trains_one_out(tmp):
+    """A second ``ocr train`` into the folder a first one is still writing."""
+    first = subprocess.Popen([sys.executable, "-m", "ocr_cli", *SLOW_TRAIN], cwd=tmp, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
+                             start_new_session=True)
+    t0 = time.time()
+    while not (tmp / "run" / "mlp.npz").exists() and time.time() - t0 < 30:
+        time.sleep(0.1)
+    CLEANUP.append(lambda: os.killpg(first.pid, signal.SIGKILL))
+    return [*TRAIN[:-2], "--out", "run"]
+
+
+SAVE_AND_DIE = """
+import os, sys, signal
+from ocr_cli.charset import CLASSES
+from ocr_cli.recognizers.mlp import MLPRecognizer
+rec = MLPRecognizer(CLASSES, hidden=(8,))
+rec.save("m", {"note": "old"})
+calls = [0]
+real = os.replace
+def replace(a, b):
+    real(a, b)
+    calls[0] += 1
+    if calls[0] == int(sys.argv[1]):
+        os.kill(os.getpid(), signal.SIGKILL)  # the machine dies right after this rename
+os.replace = replace
+MLPRecognizer(CLASSES, hidden=(8,), seed=1).save("m", {"note": "new"})
+"""
+
+
+def case_kill_during_save(tmp):
+    """Kill a save after its first rename; then read a page with the model left behind."""
+    r = run(["-c", SAVE_AND_DIE, "1"], tmp)
+    assert r["rc"] == -9, r
+    return ["extract", "--weights", "m.npz", PAGE], None, (0,)
+
+
+def case_adapt_wrong_text(tmp):
+    return ["adapt", "--page", PAGE, "--text", REPO / "images" / "sample_02.txt", "--out", "run", "--epochs", "1",
+            "--synthetic", "200"]
+
+
+CLEANUP = []
+
 CASES = {
     "pt: tensor size/stride beyond its storage (extract)": case_stride,
     "pt: tensor size/stride beyond its storage (eval)": case_stride_eval,
@@ -313,7 +424,13 @@ CASES = {
     "train --lr inf": case_lr_inf,
     "train cnn --hidden 0": case_hidden_zero_cnn,
     "train --seed -1": case_seed_negative,
+    "SIGTERM to ocr train (worker must die too)": case_sigterm_worker,
+    "SIGKILL to ocr train (worker must die too)": case_sigkill_worker,
+    "two ocr train into one --out": case_two_trains_one_out,
+    "kill between the writes of a save, then extract": case_kill_during_save,
+    "adapt with another page's text": case_adapt_wrong_text,
 }
+EXIT_2 = {"train --synthetic 0", "train --lr nan", "train --lr inf", "train cnn --hidden 0", "train --seed -1"}
 
 
 def main():
@@ -325,12 +442,13 @@ def main():
             continue
         tmp = Path(tempfile.mkdtemp(prefix="hostile_"))
         try:
-            argv = setup(tmp)
+            argv, after_start, ok_rc = (lambda a: a if isinstance(a, tuple) else (a, None, None))(setup(tmp))
+            ok_rc = ok_rc or ((2,) if name in EXIT_2 else (1, 2))
             before = snapshot(tmp)
-            r = run(argv, tmp)
+            r = run(argv, tmp, after_start=after_start)
             after = snapshot(tmp)
             intact = all(after.get(k) == v for k, v in before.items())
-            v = verdict(r, intact)
+            v = verdict(r, intact, ok_rc)
             last = (r["killed"] or (r["stderr"].strip().splitlines() or [""])[-1])[:90]
             extra = " (a process outlived it)" if r["leftover"] else ""
             print(f"{name:<52} {r['rc']:>4} {r['seconds']:6.2f} {r['peak_mb']:6.0f} {'yes' if intact else 'NO':>6}  "
@@ -338,6 +456,11 @@ def main():
             rows.append({"case": name, **{k: r[k] for k in ("rc", "seconds", "peak_mb", "killed", "leftover")},
                          "intact": intact, "verdict": v, "last": last})
         finally:
+            while CLEANUP:
+                try:
+                    CLEANUP.pop()()
+                except OSError:
+                    pass
             shutil.rmtree(tmp, ignore_errors=True)
     if os.environ.get("BENCH_JSON"):
         Path(os.environ["BENCH_JSON"]).write_text(json.dumps(rows, indent=1))

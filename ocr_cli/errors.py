@@ -1,4 +1,4 @@
-"""The one exception type users see as a one-line ``error: ...`` message."""
+"""The exception types users see as a one-line ``error: ...`` message."""
 
 
 class OcrError(Exception):
@@ -6,3 +6,9 @@ class OcrError(Exception):
 
     The CLI prints ``error: <message>`` and exits 1; library callers can catch it.
     """
+
+
+class UsageError(OcrError):
+    """A bad value or combination of options found by the library (``--synthetic 0`` with no
+    other source, a learning rate that is not a finite number): the CLI exits 2, as for
+    options click itself refuses."""

@@ -58,6 +58,69 @@ def _final_mode(path: Path) -> int:
     return 0o666 & ~umask
 
 
+_LOCKED: dict[str, int] = {}  # results folders this process holds: real path -> nesting depth
+
+
+@contextlib.contextmanager
+def locked_folder(path, what: str = "results folder"):
+    """Hold the folder ``path`` (made if missing) for one run: an exclusive ``flock`` on
+    ``path/.ocr-run.lock`` for the block, so a second run into the same folder is refused at
+    once instead of overwriting the first one's files. The kernel drops the lock when the
+    process ends, however it ends; nested use in one process is allowed."""
+    import fcntl
+
+    path = Path(path)
+    made = [p for p in (path, *path.parents) if not p.exists()]  # removed again if the run leaves them empty
+    path.mkdir(parents=True, exist_ok=True)
+    key = os.path.realpath(path)
+    if key in _LOCKED:
+        _LOCKED[key] += 1
+        try:
+            yield path
+        finally:
+            _LOCKED[key] -= 1
+        return
+    lock = path / ".ocr-run.lock"
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise OcrError(f"{path}: this {what} is in use by another run (pid {holder}); "
+                           "wait for it to finish or choose another --out") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                break  # still the file at that path: the lock is ours (not one its last holder just removed)
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _LOCKED[key] = 1
+        try:
+            yield path
+        finally:
+            del _LOCKED[key]
+            os.unlink(lock)  # while still holding it: a waiting opener then sees another inode and retries
+            for folder in made:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+    finally:
+        os.close(fd)
+
+
+def refuse_overwriting(outputs, inputs) -> None:
+    """OcrError if any file a command will write is one of the files it reads."""
+    existing = [Path(p) for p in inputs if p is not None and Path(p).exists()]
+    for out in map(Path, outputs):
+        for inp in existing:
+            if out.exists() and os.path.samefile(out, inp):
+                raise OcrError(f"{out} would be overwritten, but it is an input ({inp}); choose another --out")
+
+
 def pyplot():
     """matplotlib's pyplot on the headless Agg backend, imported only when a figure is drawn."""
     import matplotlib

@@ -23,9 +23,40 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _worker_start(initializer, initargs):
-    """In each worker: Ctrl-C is the parent's to handle, and one BLAS thread (N workers, N cores)."""
+def die_with_parent(parent: int) -> None:
+    """In a worker process of ``parent`` (its pid, taken before the fork): end the worker when
+    the parent ends, however it ends (SIGKILL included), and leave Ctrl-C and SIGTERM's
+    clean-ups to the parent.
+
+    Linux: the kernel sends SIGKILL on the parent's death (``PR_SET_PDEATHSIG``); elsewhere a
+    daemon thread checks once a second whether the parent is still there.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
+    try:
+        import ctypes
+
+        armed = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) == 0  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        armed = False
+    if not armed:
+        import threading
+        import time
+
+        def watch():
+            while os.getppid() == parent:
+                time.sleep(1)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # it died before we were armed
+        os._exit(1)
+
+
+def _worker_start(parent, initializer, initargs):
+    """In each worker: dies with the parent, Ctrl-C is the parent's to handle, and one BLAS thread
+    (N workers, N cores)."""
+    die_with_parent(parent)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
@@ -74,7 +105,7 @@ def _pool(jobs, init):
     # fork shares the parent's loaded model and imports; elsewhere each worker starts afresh
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
-                               initializer=_worker_start, initargs=init)
+                               initializer=_worker_start, initargs=(os.getpid(), *init))
 
 
 def _in_processes(fn, items, jobs, init, crashed):

@@ -8,6 +8,7 @@ imported inside the commands that need them so that ``ocr --help`` stays instant
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -19,7 +20,7 @@ from ocr_cli.cli.gradcheck import gradcheck
 from ocr_cli.cli.pages import eval_pages, extract
 from ocr_cli.cli.recognition import calibrate, score
 from ocr_cli.cli.training import adapt, finetune, train
-from ocr_cli.errors import OcrError
+from ocr_cli.errors import OcrError, UsageError
 
 
 class OcrGroup(click.Group):
@@ -44,7 +45,7 @@ class OcrGroup(click.Group):
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
             click.echo(f"error: {e}", err=True)
-            sys.exit(1)
+            sys.exit(2 if isinstance(e, UsageError) else 1)
         except (OSError, ValueError, MemoryError) as e:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
@@ -65,7 +66,14 @@ for _command in (extract, eval_pages, score, calibrate, train, finetune, adapt, 
     cli.add_command(_command)
 
 
+def _terminate(signum, frame):
+    """SIGTERM ends a command like Ctrl-C: clean-ups run (temporary files, the training
+    worker, the results folder's lock) and training keeps the best model so far."""
+    raise KeyboardInterrupt
+
+
 def main():
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="ocr")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ocr_cli.cli.options import option_group, data_dir_option
+from ocr_cli.cli.options import BATCH_SIZE, LEARNING_RATE, REPEAT, SEED, SYNTHETIC_N, data_dir_option, option_group
 
 
 @click.group()
@@ -21,14 +21,14 @@ _data_options = option_group(
 )
 
 _fit_options = option_group(
-    click.option("--seed", type=int, default=0, show_default=True, help="Seed of initialisation, order, synthetic data."),
-    click.option("--augment", type=click.IntRange(0), default=10, show_default=True,
+    click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of initialisation, order, synthetic data."),
+    click.option("--augment", type=click.IntRange(0, REPEAT.max), default=10, show_default=True,
                  help="Add this many randomly warped copies of each real source's training part."),
-    click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=5000, show_default=True,
+    click.option("--synthetic", "synthetic_n", type=SYNTHETIC_N, default=5000, show_default=True,
                  help="Generated training samples when 'synthetic' is a source."),
     *(click.option(name, type=kind, default=None, help=f"Autoencoder training (default: {what}, the seed's).")
-      for name, kind, what in (("--batch-size", click.IntRange(1), "36"),
-                               ("--lr", click.FloatRange(0, min_open=True), "3e-5, on the total squared error"),
+      for name, kind, what in (("--batch-size", BATCH_SIZE, "36"),
+                               ("--lr", LEARNING_RATE, "3e-5, on the total squared error"),
                                ("--epochs", click.IntRange(1), "100"))),
 )
 

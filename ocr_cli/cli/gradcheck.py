@@ -5,10 +5,13 @@ import sys
 
 import click
 
+from ocr_cli.cli.options import SEED, FiniteFloatRange
+
 
 @click.command()
-@click.option("--tol", default=1e-6, show_default=True, help="Largest relative error that passes.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the random networks and data.")
+@click.option("--tol", type=FiniteFloatRange(0, 1, min_open=True), default=1e-6, show_default=True,
+              help="Largest relative error that passes.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random networks and data.")
 def gradcheck(tol, seed):
     """Check backprop against numerical gradients on small random networks.
 

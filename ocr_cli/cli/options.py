@@ -5,9 +5,11 @@ for every command that takes it. NumPy, torch and matplotlib stay unimported her
 """
 from __future__ import annotations
 
+import math
+
 import click
 
-from ocr_cli.data import SYNTHETIC_DEFAULT_N
+from ocr_cli.data import MAX_REPEAT, MAX_SYNTHETIC_N, SYNTHETIC_DEFAULT_N
 from ocr_cli.recognizers import REGISTRY
 
 MODEL_CHOICE = click.Choice(list(REGISTRY))  # kinds of recognizer, for training
@@ -31,6 +33,26 @@ class ModelName(click.Choice):
         pass
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses ``nan`` and ``inf`` (click's range lets NaN through:
+    every comparison with it is false)."""
+
+    name = "finite float range"
+
+    def convert(self, value, param, ctx):
+        v = super().convert(value, param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return v
+
+
+SEED = click.IntRange(0, 2**32 - 1)  # what NumPy and torch both take
+LEARNING_RATE = FiniteFloatRange(0, 10, min_open=True)
+SYNTHETIC_N = click.IntRange(0, MAX_SYNTHETIC_N)
+REPEAT = click.IntRange(1, MAX_REPEAT)
+BATCH_SIZE = click.IntRange(1, 1024)  # a cnn batch of 1,024 already holds ~0.4 GB of activations
+
+
 def option_group(*options):
     """One decorator applying ``options`` so that they appear in the given order."""
     def decorate(f):
@@ -43,9 +65,9 @@ def option_group(*options):
 
 data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), default=None,
                                help="Where dataset files live (default: $OCR_DATA_DIR or ./data).")
-threads_option = click.option("--threads", type=click.IntRange(1), default=None,
+threads_option = click.option("--threads", type=click.IntRange(1, 256), default=None,
                               help="torch CPU threads (default: torch's choice).")
-seed_option = click.option("--seed", type=int, default=0, show_default=True,
+seed_option = click.option("--seed", type=SEED, default=0, show_default=True,
                            help="Seed of initialisation, order, augmentation, synthetic data.")
 val_option = click.option("--val", default=None,
                           help="Extra sources to validate on (their held-out part), not trained on.")
@@ -60,9 +82,9 @@ page_model_options = option_group(
 
 # the data mix of `ocr train` and `ocr finetune` (ocr_cli.data.mix.DataMix)
 mix_options = option_group(
-    click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=SYNTHETIC_DEFAULT_N, show_default=True,
+    click.option("--synthetic", "synthetic_n", type=SYNTHETIC_N, default=SYNTHETIC_DEFAULT_N, show_default=True,
                  help="Fresh synthetic samples per epoch (when 'synthetic' is a source)."),
-    click.option("--repeat-real", type=click.IntRange(1), default=1, show_default=True,
+    click.option("--repeat-real", type=REPEAT, default=1, show_default=True,
                  help="Show each real source's training part this many times per epoch (differently augmented)."),
     click.option("--no-augment", is_flag=True, help="Train on the samples as they are."),
     data_dir_option,

@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from ocr_cli.cli.options import MODEL_CHOICE, command_line, data_dir_option, mix_options, seed_option, threads_option, val_option
+from ocr_cli.cli.options import (BATCH_SIZE, LEARNING_RATE, MODEL_CHOICE, SYNTHETIC_N, FiniteFloatRange, command_line, data_dir_option,
+                                 mix_options, seed_option, threads_option, val_option)
 from ocr_cli.errors import OcrError
 
 
@@ -17,6 +18,8 @@ def _hidden(model: str, text: str | None):
         sizes = [int(h) for h in text.split(",")]
     except ValueError:
         raise click.BadParameter(f"--hidden {text!r}: give sizes like 64 or 256,128") from None
+    if not 1 <= len(sizes) <= 16 or not all(1 <= h <= 100_000 for h in sizes):
+        raise click.BadParameter(f"--hidden {text!r}: layer sizes must be from 1 to 100,000 (at most 16 layers)")
     from ocr_cli.recognizers import get_recognizer_class
 
     try:
@@ -38,15 +41,15 @@ def _echo_best(r, prefix: str = "") -> None:
                    "NAME*K shows a real source K times per epoch.")
 @val_option
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Epochs (default: 20 for mlp/fc, 10 for cnn).")
-@click.option("--lr", type=click.FloatRange(0, min_open=True), multiple=True,
+@click.option("--lr", type=LEARNING_RATE, multiple=True,
               help="Peak learning rate (cosine decay). Repeat it to compare rates on one plot, e.g. best, ×10, ÷10.")
-@click.option("--batch-size", type=click.IntRange(1), default=None, help="Mini-batch size (default: 32 for mlp/fc, 64 for cnn).")
+@click.option("--batch-size", type=BATCH_SIZE, default=None, help="Mini-batch size (default: 32 for mlp/fc, 64 for cnn).")
 @click.option("--hidden", default=None, help="Hidden sizes: '64' or '256,128' for mlp/fc; the head's width for cnn.")
 @seed_option
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Results folder (default: runs/MODEL).")
 @click.option("--init-from", type=click.Path(dir_okay=False), default=None, help="Start from this saved model (same kind).")
 @mix_options
-@click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+@click.option("--label-smoothing", type=FiniteFloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="fc/cnn: train towards 1-S on the true class and S spread over all classes.")
 @click.pass_context
 def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, init_from, synthetic_n,
@@ -83,9 +86,9 @@ def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, o
 @click.option("--freeze", "freeze_what", type=click.Choice(["features", "none"]), default="none", show_default=True,
               help="features: train only the classifier head; none: train the features too, at a tenth of the head's rate.")
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Epochs (default: the model's `ocr train` default).")
-@click.option("--lr", type=click.FloatRange(0, min_open=True), default=None,
+@click.option("--lr", type=LEARNING_RATE, default=None,
               help="Peak learning rate of the head (default: the model's `ocr train` default).")
-@click.option("--batch-size", type=click.IntRange(1), default=None, help="Mini-batch size (default: the model's).")
+@click.option("--batch-size", type=BATCH_SIZE, default=None, help="Mini-batch size (default: the model's).")
 @seed_option
 @click.option("--out", type=click.Path(file_okay=False), default="runs/finetune", show_default=True, help="Results folder.")
 @mix_options
@@ -119,10 +122,10 @@ def finetune(ctx, from_model, pretrained, dataset, val, freeze_what, epochs, lr,
               help="Model to adapt: a shipped model's name or a saved model file.")
 @click.option("--original", default="synthetic", show_default=True,
               help="Data mixed in so the model does not forget (sources as for `ocr train`).")
-@click.option("--synthetic", "synthetic_n", type=click.IntRange(0), default=2000, show_default=True,
+@click.option("--synthetic", "synthetic_n", type=SYNTHETIC_N, default=2000, show_default=True,
               help="Fresh synthetic samples per epoch from the original mix.")
 @click.option("--epochs", type=click.IntRange(1), default=5, show_default=True)
-@click.option("--lr", type=click.FloatRange(0, min_open=True), default=None,
+@click.option("--lr", type=LEARNING_RATE, default=None,
               help="Peak learning rate of the head; the features get a tenth (default: the model's `ocr train` rate).")
 @seed_option
 @data_dir_option

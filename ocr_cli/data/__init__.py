@@ -36,6 +36,9 @@ from ocr_cli.registry import lookup
 # NumPy is imported inside the functions: the CLI reads these names and defaults at startup.
 SPLITS = ("train", "valid", "test")
 SYNTHETIC_DEFAULT_N = 10_000  # synthetic samples per source (and per training epoch) unless told
+# Upper bounds of what a command may ask to hold in memory at once (a sample is 4 KB):
+MAX_SYNTHETIC_N = 1_000_000  # synthetic samples per epoch (4 GB)
+MAX_REPEAT = 1_000  # showings of a real source per epoch (--repeat-real, NAME*K)
 
 # name -> "module:loader"; loader(split, path, data_dir, n, seed) -> (X, y), imported when used
 LOADERS = {

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ocr_cli.data import SYNTHETIC_DEFAULT_N, load_dataset
-from ocr_cli.errors import OcrError
+from ocr_cli.data import MAX_REPEAT, MAX_SYNTHETIC_N, SYNTHETIC_DEFAULT_N, load_dataset
+from ocr_cli.errors import OcrError, UsageError
 
 HELDOUT_FRACTION = 0.3
 HELDOUT_SEED = 1234  # fixed on purpose: the held-out part must not move with --seed
@@ -70,8 +70,8 @@ def load_source(spec: str, data_dir=None) -> Source:
     spec, star, times = spec.partition("*")
     repeat = None
     if star:
-        if not times.strip().isdigit() or int(times) < 1:
-            raise OcrError(f"dataset {spec}*{times}: the repeat count after '*' must be a positive integer")
+        if not times.strip().isdigit() or not 1 <= int(times) <= MAX_REPEAT:
+            raise UsageError(f"dataset {spec}*{times}: the repeat count after '*' must be a positive integer, at most {MAX_REPEAT}")
         repeat = int(times)
     name = spec.partition(":")[0].strip().lower()
     if name == "synthetic":
@@ -99,8 +99,8 @@ class DataMix:
     def load(cls, datasets: str, val: str | None = None, data_dir=None, synthetic_n: int = SYNTHETIC_DEFAULT_N,
              repeat_real: int = 1) -> "DataMix":
         """The sources named in ``datasets`` (comma-separated) and, for validation only, in ``val``."""
-        if synthetic_n < 0 or repeat_real < 1:
-            raise OcrError("--synthetic must be >= 0 and --repeat-real >= 1")
+        if not 0 <= synthetic_n <= MAX_SYNTHETIC_N or not 1 <= repeat_real <= MAX_REPEAT:
+            raise UsageError(f"--synthetic must be from 0 to {MAX_SYNTHETIC_N:,} and --repeat-real from 1 to {MAX_REPEAT}")
         specs = [s.strip() for s in datasets.split(",") if s.strip()]
         if not specs:
             raise OcrError("no dataset given")
@@ -144,11 +144,13 @@ class DataMix:
         return job.result() if job is not None else generate(self.synthetic_n, seed=[seed, 100 + epoch])
 
     def _pool(self):
-        import signal
+        import os
         from concurrent.futures import ProcessPoolExecutor
 
-        if self._executor is None:  # the worker ignores Ctrl-C: the trainer handles it
-            self._executor = ProcessPoolExecutor(1, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+        from ocr_cli.workers import die_with_parent
+
+        if self._executor is None:  # the worker ignores Ctrl-C (the trainer handles it) and dies with the trainer
+            self._executor = ProcessPoolExecutor(1, initializer=die_with_parent, initargs=(os.getpid(),))
         return self._executor
 
     def close(self) -> None:

@@ -72,7 +72,8 @@ def page_samples(image: str | Path | np.ndarray, text: str) -> tuple[np.ndarray,
     y : ndarray (N,) int64
         Their labels (indices into :data:`~ocr_cli.charset.CLASSES`).
     report : dict
-        ``lines_found``, ``lines_expected``, ``lines_used`` and the ``skipped`` text lines.
+        ``lines_found``, ``lines_expected``, ``lines_used``, the ``used`` text lines (in the
+        order of ``X``) and the ``skipped`` ones.
     """
     from ocr_cli.fileio import read_image
     from ocr_cli.page.crops import crop_samples
@@ -88,6 +89,6 @@ def page_samples(image: str | Path | np.ndarray, text: str) -> tuple[np.ndarray,
     labels = [CLASSES.index(c) for _, j in pairs for c in expected[j]]
     used = {j for _, j in pairs}
     report = {"lines_found": len(lines), "lines_expected": len(expected), "lines_used": len(pairs),
-              "skipped": [t for j, t in enumerate(expected) if j not in used]}
+              "used": [expected[j] for _, j in pairs], "skipped": [t for j, t in enumerate(expected) if j not in used]}
     X = crops[idx] if idx else np.zeros((0, *crops.shape[1:]), np.float32)
     return X.astype(np.float32), np.array(labels, np.int64), report

@@ -189,8 +189,12 @@ def read_model_meta(path: str | Path) -> tuple[dict, Path]:
         raise OcrError(f"{sidecar}: {e}") from None
     if meta["model"] not in REGISTRY:
         raise OcrError(f"{sidecar}: unknown model {str(meta['model'])[:40]!r}; choose one of: {', '.join(REGISTRY)}")
-    # the weights' suffix without importing the recognizer's module (that would import torch)
-    return meta, path.with_suffix(".npz" if meta["model"] == "mlp" else ".pt")
+    return meta, path.with_suffix(weights_suffix(meta["model"]))
+
+
+def weights_suffix(name: str) -> str:
+    """The weights file's suffix of recognizer ``name``, without importing its module (torch)."""
+    return ".npz" if name == "mlp" else ".pt"
 
 
 def load_recognizer(path: str | Path, inference: bool = False) -> Recognizer:

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ocr_cli.errors import OcrError
+from ocr_cli.errors import OcrError, UsageError
 
 MOMENTUM = 0.9  # of SGD with momentum (the mlp's and fc's optimiser)
 FREEZE_CHOICES = ("features", "none")
@@ -43,10 +43,12 @@ class TrainConfig:
         """This config with the recognizer's ``defaults`` filled in, checked."""
         cfg = replace(self, epochs=self.epochs or defaults.epochs, lr=self.lr or defaults.lr,
                       batch_size=self.batch_size or defaults.batch_size)
-        if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.lr <= 0:
-            raise OcrError("--epochs and --batch-size must be >= 1 and --lr > 0")
+        if cfg.epochs < 1 or cfg.batch_size < 1 or not (0 < cfg.lr and math.isfinite(cfg.lr)):
+            raise UsageError("--epochs and --batch-size must be >= 1 and --lr a finite number > 0")
+        if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or not 0 <= cfg.seed < 2**32:
+            raise UsageError(f"--seed must be a whole number from 0 to {2**32 - 1}, got {cfg.seed!r}")
         if not 0.0 <= cfg.label_smoothing < 1.0:
-            raise OcrError("--label-smoothing must be in [0, 1)")
+            raise UsageError("--label-smoothing must be in [0, 1)")
         if cfg.freeze is not None:
             check_freeze(cfg.freeze)
         return cfg

@@ -117,9 +117,15 @@ def run_finetune(cfg: TrainConfig, model, datasets: str, pretrained=None, val=No
                  synthetic_n: int = SYNTHETIC_DEFAULT_N, repeat_real: int = 1, log=print):
     """What ``ocr finetune`` does: load the starting point (failing fast), then the data, then fine-tune."""
     from ocr_cli.data.mix import DataMix
+    from ocr_cli.fileio import locked_folder
+    from ocr_cli.recognizers.catalog import resolve_model
+    from ocr_cli.training.loop import check_outputs, dataset_paths
 
     check_freeze(cfg.freeze)
-    start = start_from(model, pretrained)
-    mix = DataMix.load(datasets, val, data_dir, synthetic_n, repeat_real)
-    source = f"imagenet:{pretrained}" if pretrained is not None else model
-    return finetune(start, mix, replace(cfg, init_from=source), log=log)
+    with locked_folder(cfg.out):
+        start = start_from(model, pretrained)
+        check_outputs([cfg.out], start.name, [resolve_model(model) if model else None, pretrained,
+                                               *dataset_paths(datasets, val)])
+        mix = DataMix.load(datasets, val, data_dir, synthetic_n, repeat_real)
+        source = f"imagenet:{pretrained}" if pretrained is not None else model
+        return finetune(start, mix, replace(cfg, init_from=source), log=log)

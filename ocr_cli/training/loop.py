@@ -17,7 +17,7 @@ import numpy as np
 
 from ocr_cli.charset import CLASSES
 from ocr_cli.data import SYNTHETIC_DEFAULT_N
-from ocr_cli.errors import OcrError
+from ocr_cli.errors import OcrError, UsageError
 from ocr_cli.training import report
 from ocr_cli.training.config import TrainConfig, lr_at
 from ocr_cli.training.steps import make_step
@@ -49,23 +49,28 @@ def train(cfg: TrainConfig, mix, rec=None, log=print) -> report.RunResult:
     """
     from ocr_cli.recognizers import get_recognizer_class
 
+    from ocr_cli.fileio import locked_folder
+
     cfg = cfg.resolved(type(rec).defaults if rec is not None else get_recognizer_class(cfg.model).defaults)
-    rec = rec if rec is not None else initial_recognizer(cfg)
-    step = make_step(rec, cfg)
-    W_init = rec.first_layer()
-    info = report.provenance(cfg, mix, rec)
-    result = report.RunResult(None, [])
-    t0 = time.time()
-    try:
-        _epochs(cfg, mix, rec, step, info, result, log, t0)
-    except KeyboardInterrupt:
-        result.interrupted = True
-        log("interrupted: keeping the best model so far" if result.model_path
-            else "interrupted before the first epoch ended: no model written")
-    finally:
-        mix.close()
-    result.seconds = time.time() - t0
-    return report.finish(result, cfg, mix, W_init) if result.history else result
+    if mix.epoch_size() == 0:
+        raise UsageError("an epoch would have no training samples (--synthetic 0 and no other source)")
+    with locked_folder(cfg.out):
+        rec = rec if rec is not None else initial_recognizer(cfg)
+        step = make_step(rec, cfg)
+        W_init = rec.first_layer()
+        info = report.provenance(cfg, mix, rec)
+        result = report.RunResult(None, [])
+        t0 = time.time()
+        try:
+            _epochs(cfg, mix, rec, step, info, result, log, t0)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            log("interrupted: keeping the best model so far" if result.model_path
+                else "interrupted before the first epoch ended: no model written")
+        finally:
+            mix.close()
+        result.seconds = time.time() - t0
+        return report.finish(result, cfg, mix, W_init) if result.history else result
 
 
 def _epochs(cfg: TrainConfig, mix, rec, step, info: dict, result: report.RunResult, log, t0: float) -> None:
@@ -87,6 +92,9 @@ def _epochs(cfg: TrainConfig, mix, rec, step, info: dict, result: report.RunResu
             line = report.epoch_line(stats, cfg.epochs)
             if stats["val_acc"] > best:
                 best = stats["val_acc"]
+                if result.model_path is None:  # a previous run's figures must not stay beside this run's model
+                    for name in report.FIGURES:
+                        (Path(cfg.out) / name).unlink(missing_ok=True)
                 result.model_path = rec.save(Path(cfg.out) / rec.name, {
                     **info, "metrics": report.metrics(stats), "history": result.history,
                     "train_seconds": stats["seconds"], **cfg.sidecar})
@@ -121,6 +129,8 @@ def _one_epoch(cfg: TrainConfig, step, schedule: _Schedule, X, y, rng, epoch: in
         xb = augment.augment(X[idx], rng) if cfg.augment else X[idx]
         step.set_lr(schedule.next())
         batch_loss, batch_correct = step(xb, y[idx])
+        if not math.isfinite(batch_loss):  # nothing after this could be a model worth saving
+            raise OcrError(f"training diverged in epoch {epoch} (the loss is {batch_loss}): lower --lr")
         total, correct = total + batch_loss, correct + batch_correct
         done = start + len(idx)
         bar.set_postfix(loss=f"{total / done:.3f}", acc=f"{correct / done:.3f}", refresh=False)
@@ -153,13 +163,36 @@ def run_training(cfg: TrainConfig, datasets: str, lrs=(), val: str | None = None
     Returns ``{lr: RunResult}`` (key None for a single run at the model's default rate).
     """
     from ocr_cli.data.mix import DataMix
+    from ocr_cli.fileio import locked_folder
 
-    if cfg.init_from is not None:  # fail on a bad model file before spending time on data
-        from ocr_cli.recognizers import load_recognizer
+    with locked_folder(cfg.out):  # before the data is loaded: a second run into this folder fails at once
+        if cfg.init_from is not None:  # fail on a bad model file before spending time on data
+            from ocr_cli.recognizers import load_recognizer
 
-        load_recognizer(cfg.init_from)
-    mix = DataMix.load(datasets, val, data_dir, synthetic_n, repeat_real)
-    lrs = list(lrs)
-    if len(lrs) > 1:
-        return train_lrs(lrs, cfg, mix, log=log)
-    return {lrs[0] if lrs else None: train(replace(cfg, lr=lrs[0]) if lrs else cfg, mix, log=log)}
+            load_recognizer(cfg.init_from)
+        lrs = list(lrs)
+        outs = [Path(cfg.out) / f"lr_{lr:g}" for lr in lrs] if len(lrs) > 1 else [Path(cfg.out)]
+        check_outputs(outs, cfg.model, [cfg.init_from, *dataset_paths(datasets, val)])
+        mix = DataMix.load(datasets, val, data_dir, synthetic_n, repeat_real)
+        if len(lrs) > 1:
+            return train_lrs(lrs, cfg, mix, log=log)
+        return {lrs[0] if lrs else None: train(replace(cfg, lr=lrs[0]) if lrs else cfg, mix, log=log)}
+
+
+def dataset_paths(*specs) -> list[str]:
+    """The files and folders named in dataset specs (``nist26:PATH*4,synthetic`` -> ``[PATH]``)."""
+    return [path for spec in specs for s in (spec or "").split(",")
+            if (path := s.partition("*")[0].partition(":")[2].strip())]
+
+
+def check_outputs(outs, model: str, inputs) -> None:
+    """Refuse a run whose results (a ``model`` recognizer's weights and sidecar, the figures, in
+    each of ``outs``) would replace one of its ``inputs`` (a starting model, a page, a dataset file)."""
+    from ocr_cli.fileio import refuse_overwriting
+    from ocr_cli.recognizers.base import weights_suffix
+
+    inputs = [Path(p) for p in inputs if p is not None]
+    inputs += [p.with_suffix(s) for p in inputs if p.suffix in (".pt", ".npz", ".json") for s in (".pt", ".npz", ".json")]
+    written = [Path(o) / name for o in outs for name in (f"{model}{weights_suffix(model)}", f"{model}.json",
+                                                          *report.FIGURES)]
+    refuse_overwriting(written, inputs)

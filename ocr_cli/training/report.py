@@ -93,8 +93,14 @@ def metrics(stats: dict) -> dict:
             "heldout_acc": {k: round(v, 4) for k, v in stats["heldout_acc"].items()}}
 
 
+FIGURES = ("curves.png", "confusion.png", "first_layer.png")  # a results folder's figures of its model
+
+
 def finish(result: RunResult, cfg: TrainConfig, mix, W_init) -> RunResult:
-    """Draw the run's figures from the best saved model and fill in its metrics and confusions."""
+    """Draw the run's figures from the best saved model and fill in its metrics and confusions.
+
+    The loop removes a previous run's figures before its first save, so a run killed before
+    this point leaves its model without figures, never beside another model's."""
     from ocr_cli.recognizers import load_recognizer
     from ocr_cli.training import plots
 
