@@ -4,9 +4,9 @@ PAGE ?= images/sample_01.png
 
 .PHONY: setup run test bench clean
 
-# Install the package (editable) with test extras; re-runs only when setup.cfg changes.
+# Install the package (editable) with the training and test extras; re-runs only when setup.cfg changes.
 .setup.stamp: setup.cfg pyproject.toml
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[train,dev]'
 	touch $@
 
 setup: .setup.stamp

@@ -6,7 +6,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "ocr_cli"
 # lowest first; a module may import from its own layer and the ones before it
 LAYERS = [
     {"__init__", "errors", "charset"},
-    {"registry", "fileio", "glyph", "inputs", "workers", "calibration"},
+    {"registry", "fileio", "glyph", "inputs", "workers", "calibration", "extras"},
     {"nn"},
     {"page"},
     {"formats"},

@@ -46,6 +46,14 @@ class OcrGroup(click.Group):
                 raise
             click.echo(f"error: {e}", err=True)
             sys.exit(2 if isinstance(e, UsageError) else 1)
+        except ModuleNotFoundError as e:  # an optional dependency: name the extra that installs it
+            from ocr_cli.extras import explain
+
+            hint = explain(e, "`" + " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand])) + "`")
+            if hint is None or (ctx.obj and ctx.obj.get("verbose")):
+                raise
+            click.echo(f"error: {hint}", err=True)
+            sys.exit(1)
         except (OSError, ValueError, MemoryError) as e:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise

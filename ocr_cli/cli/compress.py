@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ocr_cli.cli.options import BATCH_SIZE, LEARNING_RATE, REPEAT, SEED, SYNTHETIC_N, data_dir_option, option_group
+from ocr_cli.cli.options import BATCH_SIZE, LEARNING_RATE, REPEAT, SEED, SYNTHETIC_N, data_dir_option, needs, option_group
 
 
 @click.group()
@@ -44,6 +44,7 @@ def _echo_codec_report(r):
 
 
 @compress.command("train")
+@needs("train")
 @click.option("--method", type=click.Choice(["autoencoder", "pca"]), required=True)
 @click.option("--code-size", type=click.IntRange(1, 1024), default=32, show_default=True, help="Numbers per compressed image.")
 @click.option("--center", is_flag=True, help="PCA: subtract the training mean first (the seed did not).")
@@ -63,6 +64,7 @@ def compress_train(method, code_size, center, dataset, data_dir, out, epochs, lr
 
 
 @compress.command("eval")
+@needs("train")
 @click.option("--method", type=click.Choice(["autoencoder", "pca"]), required=True)
 @click.option("--center", is_flag=True, help="The mean-centred PCA model (trained with --center).")
 @_data_options
@@ -74,6 +76,7 @@ def compress_eval(method, center, dataset, data_dir, out):
 
 
 @compress.command("compare")
+@needs("train")
 @click.option("--code-sizes", default="8,16,32,64,128", show_default=True, help="Comma-separated code sizes to sweep.")
 @_data_options
 @_fit_options

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ocr_cli.cli.options import SEED, data_dir_option
+from ocr_cli.cli.options import SEED, data_dir_option, needs
 
 
 @click.group()
@@ -12,6 +12,7 @@ def data():
 
 
 @data.command()
+@needs("train")
 @click.option("--dataset", required=True,
               help="Sources, comma-separated: synthetic, nist36, nist26, emnist[-SPLIT], mnist, mnist5k, folder (NAME:PATH allowed).")
 @click.option("--n", "n", type=click.IntRange(1, 2000), default=100, show_default=True, help="Samples per source.")

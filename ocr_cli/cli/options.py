@@ -5,6 +5,7 @@ for every command that takes it. NumPy, torch and matplotlib stay unimported her
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import click
@@ -51,6 +52,23 @@ LEARNING_RATE = FiniteFloatRange(0, 10, min_open=True)
 SYNTHETIC_N = click.IntRange(0, MAX_SYNTHETIC_N)
 REPEAT = click.IntRange(1, MAX_REPEAT)
 BATCH_SIZE = click.IntRange(1, 1024)  # a cnn batch of 1,024 already holds ~0.4 GB of activations
+
+
+def needs(extra: str):
+    """Decorator (just below ``@click.command()``): the command needs ``pip install 'ocr-cli[EXTRA]'``;
+    without it, it stops at once with one error line naming the extra. Its help says so too."""
+    def decorate(f):
+        @functools.wraps(f)
+        def command(*args, **kwargs):
+            from ocr_cli.extras import require
+
+            require(extra, f"`{click.get_current_context().command_path}`")
+            return f(*args, **kwargs)
+
+        command.__doc__ = f"{f.__doc__ or ''}\n\n    Needs the {extra} extras: pip install 'ocr-cli[{extra}]'."
+        return command
+
+    return decorate
 
 
 def option_group(*options):

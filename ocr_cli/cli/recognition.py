@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ocr_cli.cli.options import data_dir_option, page_model_options
+from ocr_cli.cli.options import data_dir_option, needs, page_model_options
 
 
 @click.command()
@@ -36,6 +36,7 @@ def score(dataset, model, weights, heldout, split, n, data_dir, as_json):
 
 
 @click.command()
+@needs("train")
 @click.option("--weights", required=True, type=click.Path(dir_okay=False), help="The model to calibrate (.pt/.npz or its .json).")
 @click.option("--dataset", required=True, help="Sources whose held-out parts fit and check the temperature (as for `ocr train`).")
 @click.option("--check", default=None, help="Further sources scored whole, before and after (e.g. mnist:DIR, the real test digits).")

@@ -6,7 +6,7 @@ import sys
 import click
 
 from ocr_cli.cli.options import (BATCH_SIZE, LEARNING_RATE, MODEL_CHOICE, SYNTHETIC_N, FiniteFloatRange, command_line, data_dir_option,
-                                 mix_options, seed_option, threads_option, val_option)
+                                 mix_options, needs, seed_option, threads_option, val_option)
 from ocr_cli.errors import OcrError
 
 
@@ -35,6 +35,7 @@ def _echo_best(r, prefix: str = "") -> None:
 
 
 @click.command()
+@needs("train")
 @click.option("--model", "model_name", type=MODEL_CHOICE, required=True, help="Recognizer to train.")
 @click.option("--dataset", required=True,
               help="Sources, comma-separated: synthetic, nist26[:PATH], mnist5k, nist36, emnist, folder:DIR, ...; "
@@ -76,6 +77,7 @@ def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, o
 
 
 @click.command()
+@needs("train")
 @click.option("--from", "from_model", default=None,
               help="Starting model: a saved model file (or its .json), or a shipped model's name (cnn, fc).")
 @click.option("--pretrained", default=None,
@@ -113,6 +115,7 @@ def finetune(ctx, from_model, pretrained, dataset, val, freeze_what, epochs, lr,
 
 
 @click.command()
+@needs("train")
 @click.option("--page", "pages", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="A photo or scan of a page you wrote (repeat with --text for several pages).")
 @click.option("--text", "texts", multiple=True, required=True, type=click.Path(dir_okay=False),
