@@ -26,25 +26,30 @@ class Document:
     seconds: float = 0.0
 
 
-def _read_task(task: tuple[PageTask, str | None, dict]):
-    """Read one page in a worker: ``(number, Page or None, error or None, seconds)``."""
-    from ocr_cli.fileio import read_image_page
+def read_image_array(image, recognizer, field: bool | None = None, **options):
+    """Read one page image (an array, as :func:`~ocr_cli.page.read_page` takes it) as a page or,
+    with ``field`` (None: when the image is shaped like one), as one form field, read upright."""
     from ocr_cli.page import read_page
     from ocr_cli.page.evaluate import is_field_crop
     from ocr_cli.page.fields import read_field
 
+    if field is None:
+        field = is_field_crop(image.shape[:2])
+    if field:
+        options.pop("rotate", None)
+    return (read_field if field else read_page)(image, recognizer, **options)
+
+
+def _read_task(task: tuple[PageTask, str | None, dict]):
+    """Read one page in a worker: ``(number, Page or None, error or None, seconds)``."""
+    from ocr_cli.fileio import read_image_page
+
     t, overlay, options = task
-    options = dict(options)
-    field = options.pop("field", None)  # None: a field crop when the image is shaped like one
     start = time.perf_counter()
     where = f"{t.name}: page {t.index + 1}: " if t.pages > 1 else f"{t.name}: "
     try:
         image = read_image_page(t.path, t.index, colour=True)
-        if field is None:
-            field = is_field_crop(image.shape[:2])
-        if field:
-            options.pop("rotate", None)  # a field is read upright
-        page = (read_field if field else read_page)(image, worker_recognizer(), **options)
+        page = read_image_array(image, worker_recognizer(), **options)
         page.source = t.name
         if overlay:
             page.draw(image, overlay)

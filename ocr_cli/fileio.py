@@ -298,7 +298,7 @@ def read_image(path, max_pixels: int = MAX_PIXELS, page: int = 0, colour: bool =
     page pipeline uses colour to tell the sheet from the desk; uint8 keeps a 12 MP photo
     at 36 MB).
     """
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     path = Path(path)
     Image.MAX_IMAGE_PIXELS = None  # we apply our own, clearer limit below
@@ -311,27 +311,7 @@ def read_image(path, max_pixels: int = MAX_PIXELS, page: int = 0, colour: bool =
                 raise OcrError(f"{path}: image is {w}×{h}, larger than the {max_pixels // 1_000_000} megapixel limit")
             if im.format == "JPEG" and im.mode in ("RGB", "YCbCr", "CMYK") and not colour:
                 im.draft("L", im.size)  # decode only the luma channel: several times faster
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-                im = im.convert("RGBA")
-                background = Image.new("RGBA", im.size, (255, 255, 255, 255))
-                im = Image.alpha_composite(background, im)
-            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-                a = np.asarray(im, dtype=np.float64)
-                top = 65535.0 if a.max() > 255 else 255.0
-                a = a / top
-            elif im.mode == "F":
-                a = np.asarray(im, dtype=np.float64)
-                if not np.isfinite(a).all():
-                    raise OcrError(f"{path}: floating-point image with NaN or infinite pixels")
-                a = (a - a.min()) / max(a.max() - a.min(), 1e-12)
-            elif colour and im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV"):
-                a = np.asarray(im.convert("RGB"))
-                if np.ptp(a[::8, ::8].astype(np.int16), axis=2).max() > 0:  # not a colour file of greys
-                    return a
-                a = a[..., 0].astype(np.float32) / np.float32(255.0)
-            else:
-                a = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
+            return pil_array(im, colour, where=path)
     except OcrError:
         raise
     except Image.UnidentifiedImageError:
@@ -340,8 +320,37 @@ def read_image(path, max_pixels: int = MAX_PIXELS, page: int = 0, colour: bool =
         raise OcrError(f"{path}: has no page {page + 1}") from None
     except Exception as e:  # a damaged file makes Pillow's decoders raise anything (struct.error, IndexError, ...)
         raise OcrError(f"{path}: cannot read image ({type(e).__name__}: {str(e)[:100]})") from None
+
+
+def pil_array(im, colour: bool = False, where="image") -> np.ndarray:
+    """A PIL image as :func:`read_image` returns a file's: EXIF orientation applied, alpha
+    flattened onto white, 8- and 16-bit scaled alike; grey float32 in [0, 1], or with ``colour``
+    a colour image as (H, W, 3) uint8 RGB. ``where`` names the image in errors."""
+    from PIL import Image, ImageOps
+
+    im = ImageOps.exif_transpose(im)
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        im = im.convert("RGBA")
+        background = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(background, im)
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        a = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if a.max() > 255 else 255.0
+        a = a / top
+    elif im.mode == "F":
+        a = np.asarray(im, dtype=np.float64)
+        if not np.isfinite(a).all():
+            raise OcrError(f"{where}: floating-point image with NaN or infinite pixels")
+        a = (a - a.min()) / max(a.max() - a.min(), 1e-12)
+    elif colour and im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV"):
+        a = np.asarray(im.convert("RGB"))
+        if np.ptp(a[::8, ::8].astype(np.int16), axis=2).max() > 0:  # not a colour file of greys
+            return a
+        a = a[..., 0].astype(np.float32) / np.float32(255.0)
+    else:
+        a = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
     if a.ndim != 2 or min(a.shape) < 1:
-        raise OcrError(f"{path}: image has no pixels")
+        raise OcrError(f"{where}: image has no pixels")
     a = a.astype(np.float32, copy=False)
     return np.clip(a, 0.0, 1.0, out=a)
 

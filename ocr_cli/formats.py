@@ -235,3 +235,14 @@ class TsvWriter(Writer):
 
 
 WRITERS = {"text": TextWriter, "json": JsonWriter, "hocr": HocrWriter, "alto": AltoWriter, "tsv": TsvWriter}
+
+
+def render(pages, fmt: str = "text", model: dict | None = None) -> str:
+    """``pages`` (one source's, in order) as one document in ``fmt``: what ``ocr extract -o DIR``
+    writes for an input. ``model`` describes the recognizer (``{"name", "file"}``)."""
+    if fmt not in WRITERS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(WRITERS)}")
+    pages = list(pages)
+    source = {"source": pages[0].source or None} if fmt == "alto" and pages else {}
+    writer = WRITERS[fmt](model or {}, n_pages=len(pages), **source)
+    return writer.begin() + "".join(writer.page(p, n, len(pages)) for n, p in enumerate(pages, 1)) + writer.end()

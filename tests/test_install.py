@@ -63,10 +63,16 @@ def test_wheel_and_sdist_carry_the_shipped_models(built):
 
 
 def test_installed_wheel_reads_a_page_from_another_folder(venv, tmp_path):
-    shutil.copy(REPO / "images" / "sample_01.png", tmp_path / "page.png")
+    (tmp_path / "images").mkdir()
+    shutil.copy(REPO / "images" / "sample_01.png", tmp_path / "images")
     env = _clean_env()
     where = _run([str(venv / "python"), "-c", "import ocr_cli.recognizers.catalog as c; print(c.shipped_dir())"],
                  cwd=tmp_path, env=env).strip()
     assert Path(where).is_relative_to(venv.parent), f"the models were found outside the environment: {where}"
-    text = _run([str(venv / "ocr"), "extract", "page.png"], cwd=tmp_path, env=env)
-    assert text.split() == (REPO / "images" / "sample_01.txt").read_text().split()
+    truth = (REPO / "images" / "sample_01.txt").read_text()
+    text = _run([str(venv / "ocr"), "extract", "images/sample_01.png"], cwd=tmp_path, env=env)
+    assert text.split() == truth.split()
+    from test_api import readme_example
+
+    out = _run([str(venv / "python"), "-c", readme_example()], cwd=tmp_path, env=env)
+    assert out.splitlines()[:3] == truth.splitlines()

@@ -12,12 +12,18 @@ LAYERS = [
     {"formats"},
     {"recognizers"},
     {"batch"},
+    {"api"},
     {"data"},
     {"compress"},
     {"training", "scoring"},
     {"cli"},
     {"__main__"},
 ]
+
+
+# The package's __init__ offers the Python API (ocr_cli.read) by a lazy __getattr__: the one import
+# that points up on purpose, run only when ocr_cli.read is first used, never by importing ocr_cli.
+FACADE = {("__init__", "api")}
 
 
 def layer(part: str) -> int:
@@ -47,6 +53,6 @@ def test_no_import_points_up():
     for f in PACKAGE.rglob("*.py"):
         own = f.relative_to(PACKAGE).parts[0].removesuffix(".py")
         for module, line in imported(ast.parse(f.read_text())):
-            if layer(top(module)) > layer(own):
+            if layer(top(module)) > layer(own) and (own, top(module)) not in FACADE:
                 upward.append(f"{f.relative_to(PACKAGE)}:{line} imports {module}")
     assert not upward, "\n".join(upward)
