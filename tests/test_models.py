@@ -65,3 +65,46 @@ def test_page_commands_offer_only_models_that_exist(monkeypatch):
     assert r.exit_code == 2 and r.output.startswith("error: ") and "'cnn', 'mlp'" in r.output
     r = CliRunner().invoke(cli, ["extract", str(REPO_IMAGE), "--model", "mlp", "--weights", "x.pt"])
     assert r.exit_code == 2 and "not both" in r.output
+
+
+def _sidecar(name):
+    import json
+
+    return json.loads((shipped_dir() / f"{name}.json").read_text())
+
+
+def test_ocr_models_lists_kind_classes_size_and_the_sidecars_held_out_accuracy(user_models):
+    (user_models / "broken.json").write_text("{not json")
+    (user_models / "broken.npz").write_bytes(b"")
+    r = CliRunner().invoke(cli, ["models"])
+    assert r.exit_code == 0, r.output
+    rows = {line.split()[0]: line for line in r.output.splitlines()[1:]}
+    assert set(rows) == {"cnn", "mlp", "mine", "broken"}
+    shipped_cnn = next(line for line in r.output.splitlines() if line.startswith("cnn") and "shipped" in line)
+    for source, acc in _sidecar("cnn")["metrics"]["heldout_acc"].items():
+        assert f"{source} {acc:.1%}" in shipped_cnn
+    assert "36 (A-Z 0-9)" in shipped_cnn and "replaced by the user's" in shipped_cnn
+    size = sum((shipped_dir() / f).stat().st_size for f in ("mlp.json", "mlp.npz")) / 1e6
+    assert f"{size:.1f} MB" in rows["mine"] and f"user: {user_models / 'mine.json'}" in rows["mine"]
+    assert "unreadable" in rows["broken"]
+    import json
+
+    listed = json.loads(CliRunner().invoke(cli, ["models", "--json"]).output)
+    assert [m["name"] for m in listed] == ["broken", "cnn", "mine", "cnn", "mlp"]
+
+
+def test_ocr_models_show_prints_the_training_commands_first_stage_first(tmp_path, monkeypatch):
+    r = CliRunner().invoke(cli, ["models", "show", "cnn"])
+    assert r.exit_code == 0 and r.output.splitlines()[-1] == _sidecar("cnn")["command"]
+    meta = {**_sidecar("mlp"), "command": "ocr finetune --from base", "code": "ocr-cli (git new)",
+            "init_from_model": {"command": "ocr train --model mlp", "code": "ocr-cli (git old)"}}
+    import json
+
+    (tmp_path / "tuned.json").write_text(json.dumps(meta))
+    shutil.copy(shipped_dir() / "mlp.npz", tmp_path / "tuned.npz")
+    monkeypatch.setenv("OCR_MODELS_DIR", str(tmp_path))
+    lines = CliRunner().invoke(cli, ["models", "show", "tuned"]).output.splitlines()
+    assert lines[1:] == ["# stage 1 of 2, trained by ocr-cli (git old)", "ocr train --model mlp",
+                         "# stage 2 of 2, trained by ocr-cli (git new)", "ocr finetune --from base"]
+    r = CliRunner().invoke(cli, ["models", "show", "nothing"])
+    assert r.exit_code == 1 and r.output.startswith("error: no model named 'nothing'")

@@ -17,6 +17,7 @@ from ocr_cli import __version__
 from ocr_cli.cli.compress import compress
 from ocr_cli.cli.data import data
 from ocr_cli.cli.gradcheck import gradcheck
+from ocr_cli.cli.models import models
 from ocr_cli.cli.pages import eval_pages, extract
 from ocr_cli.cli.recognition import calibrate, score
 from ocr_cli.cli.training import adapt, finetune, train
@@ -70,7 +71,7 @@ def cli(ctx, verbose):
     ctx.ensure_object(dict)["verbose"] = verbose
 
 
-for _command in (extract, eval_pages, score, calibrate, train, finetune, adapt, data, compress, gradcheck):
+for _command in (extract, eval_pages, models, score, calibrate, train, finetune, adapt, data, compress, gradcheck):
     cli.add_command(_command)
 
 

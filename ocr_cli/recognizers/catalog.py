@@ -82,3 +82,30 @@ def resolve_model(spec) -> Path:
     if path.suffix in MODEL_SUFFIXES or len(path.parts) > 1:
         raise OcrError(f"{spec}: no such model file")
     return find_model(str(spec))
+
+
+def describe(m: ModelFile) -> dict:
+    """What ``ocr models`` lists about a model: kind, classes, size on disk, held-out accuracy
+    and where it is; a sidecar that cannot be read gives its ``error`` instead."""
+    from ocr_cli.recognizers.base import read_model_meta
+
+    row = {"name": m.name, "origin": m.origin, "shadowed": m.shadowed, "file": str(m.sidecar)}
+    try:
+        meta, weights = read_model_meta(m.sidecar)
+    except OcrError as e:
+        return {**row, "error": str(e)}
+    metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+    heldout = metrics.get("heldout_acc") if isinstance(metrics.get("heldout_acc"), dict) else {}
+    return {**row, "kind": meta["model"], "classes": meta["classes"],
+            "bytes": sum(p.stat().st_size for p in (m.sidecar, weights) if p.is_file()),
+            "heldout_acc": {str(k): v for k, v in heldout.items() if isinstance(v, (int, float))}}
+
+
+def training_commands(meta: dict) -> list[dict]:
+    """The stages that made a model, the first first: each ``{"command", "code"}`` from its sidecar
+    (a fine-tuned model records its starting model's stages too)."""
+    stages = []
+    while isinstance(meta, dict) and len(stages) < 100:
+        stages.append({"command": meta.get("command"), "code": meta.get("code")})
+        meta = meta.get("init_from_model")
+    return stages[::-1]
