@@ -425,8 +425,8 @@ def test_a_diverging_run_stops_with_an_error_and_keeps_its_last_finite_model(tmp
 
     real = loop.make_step
 
-    def poisoned(rec, cfg):
-        step = real(rec, cfg)
+    def poisoned(rec, cfg, **kw):
+        step = real(rec, cfg, **kw)
         calls = [0]
 
         def run(X, y):

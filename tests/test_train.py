@@ -139,3 +139,34 @@ def test_cli_train_with_lr_comparison(tmp_path, monkeypatch):
         assert meta["training"]["lr"] == float(lr)
         assert meta["data"]["heldout"] == {"folder": 36}  # round(0.3 * 4) = 1 per class
     assert "most confused" in result.output
+
+
+def test_torch_threads_leave_a_core_to_the_synthetic_data_worker(toy):
+    from ocr_cli.training.config import torch_threads
+
+    assert torch_threads(1, cores=2, preferred=2) == 1  # the shared 2-core machine: the renderer takes one
+    assert torch_threads(0, cores=2, preferred=2) == 2
+    assert torch_threads(1, cores=16, preferred=8) == 8  # never more than torch's own choice
+    assert torch_threads(1, cores=1, preferred=4) == 1
+    Xt, yt, Xh, yh = toy
+    synthetic = Source("synthetic", None, (Xh, yh))
+    assert DataMix([synthetic], [synthetic], synthetic_n=100).workers(epochs=3) == 1
+    assert DataMix([synthetic], [synthetic], synthetic_n=100).workers(epochs=1) == 0  # nothing rendered ahead
+    assert toy_mix(toy).workers(epochs=3) == 0
+
+
+def test_training_sets_torch_threads_unless_told(toy, tmp_path, monkeypatch):
+    import torch
+
+    from ocr_cli.training import steps
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr(steps, "torch_threads", lambda workers: 1 + workers)
+        rec = get_recognizer_class("cnn").create(CLASSES)
+        steps.make_step(rec, TrainConfig(model="cnn", lr=1e-3, batch_size=8, epochs=1), workers=1)
+        assert torch.get_num_threads() == 2
+        steps.make_step(rec, TrainConfig(model="cnn", lr=1e-3, batch_size=8, epochs=1, threads=1), workers=1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -119,6 +119,10 @@ class DataMix:
     def epoch_size(self) -> int:
         return sum(self.samples_per_epoch(s) for s in self.sources)
 
+    def workers(self, epochs: int) -> int:
+        """Processes that compute beside training: the synthetic-data renderer of the next epoch."""
+        return int(epochs > 1 and self.synthetic_n > 0 and any(s.synthetic for s in self.sources))
+
     def epoch(self, epoch: int, seed: int = 0, last: bool = True):
         """This epoch's training samples (unshuffled): fresh synthetic ones plus the real parts.
 

@@ -31,7 +31,7 @@ class TrainConfig:
     hidden: int | list | None = None  # as the recognizer's check_hidden gives it
     seed: int = 0  # initialisation, order, augmentation, synthetic data
     augment: bool = True
-    threads: int | None = None  # torch CPU threads and BLAS threads (default: torch's choice, 1 BLAS thread)
+    threads: int | None = None  # torch CPU threads and BLAS threads (default: torch_threads(), 1 BLAS thread)
     label_smoothing: float = 0.0  # torch models: train towards 1 - s on the true class
     init_from: str | Path | None = None  # None: from scratch; else the starting model (recorded in the sidecar)
     freeze: str | None = None  # None: not fine-tuning; "features" (head only) or "none" (features slower)
@@ -56,6 +56,25 @@ class TrainConfig:
     @property
     def feature_lr_scale(self) -> float:
         return FEATURE_LR_SCALE if self.freeze == "none" else 1.0
+
+
+def torch_threads(workers: int, cores: int | None = None, preferred: int | None = None) -> int:
+    """torch's CPU threads when ``--threads`` is not given: torch's own choice (``preferred``, one per
+    physical core), but no more than the cores this process may use (``cores``) less one per
+    ``workers`` process that computes while the model trains (the synthetic-data renderer).
+
+    On the shared 2-core machine torch's choice (2 threads) beside the renderer made a cnn epoch
+    about 2x slower than 1 thread: its threads wait for each other whenever the renderer holds a core.
+    """
+    if cores is None:
+        from ocr_cli.workers import available_cores
+
+        cores = available_cores()
+    if preferred is None:
+        import torch
+
+        preferred = torch.get_num_threads()
+    return max(1, min(preferred, cores - workers))
 
 
 def check_freeze(what: str) -> str:

@@ -56,7 +56,7 @@ def train(cfg: TrainConfig, mix, rec=None, log=print) -> report.RunResult:
         raise UsageError("an epoch would have no training samples (--synthetic 0 and no other source)")
     with locked_folder(cfg.out):
         rec = rec if rec is not None else initial_recognizer(cfg)
-        step = make_step(rec, cfg)
+        step = make_step(rec, cfg, workers=mix.workers(cfg.epochs))
         W_init = rec.first_layer()
         info = report.provenance(cfg, mix, rec)
         result = report.RunResult(None, [])

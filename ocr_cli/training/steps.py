@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ocr_cli.errors import OcrError
-from ocr_cli.training.config import MOMENTUM, TrainConfig
+from ocr_cli.training.config import MOMENTUM, TrainConfig, torch_threads
 
 
 class NumpyStep:
@@ -77,8 +77,12 @@ class TorchStep:
         return float(loss.detach()) * len(y), int((logits.argmax(1) == target).sum())
 
 
-def make_step(rec, cfg: TrainConfig):
-    """The step that trains ``rec`` as ``cfg`` (resolved) says, with the recognizer's optimiser."""
+def make_step(rec, cfg: TrainConfig, workers: int = 0):
+    """The step that trains ``rec`` as ``cfg`` (resolved) says, with the recognizer's optimiser.
+
+    A torch step runs on ``cfg.threads`` threads, else on :func:`~.config.torch_threads` for
+    ``workers`` data processes working beside it.
+    """
     d = rec.defaults
     if not rec.uses_torch:
         if cfg.label_smoothing:
@@ -86,6 +90,5 @@ def make_step(rec, cfg: TrainConfig):
         return NumpyStep(rec, cfg.lr, d.weight_decay)
     import torch
 
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(cfg.threads or torch_threads(workers))
     return TorchStep(rec, cfg.lr, d.weight_decay, d.optimizer, cfg.label_smoothing, cfg.feature_lr_scale)
