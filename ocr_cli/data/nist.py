@@ -41,7 +41,7 @@ def find_mat(kind: str, split: str, path, data_dir) -> Path:
         if f.is_file():
             return f
     raise OcrError(f"{kind} {split} file not found: looked for {kind}_{split}.mat in "
-                   f"{', '.join(str(r) for r in roots)} (give --path)")
+                   f"{', '.join(str(r) for r in roots)} (name the file: {kind}:PATH)")
 
 
 MAX_MAT_BYTES = 256 << 20  # the file, and its compressed variables once inflated (nist36_train: 92 MB)
@@ -101,7 +101,7 @@ def read_nist_mat(path, split: str, n_classes: int, normalize: bool = True):
     dkey, lkey = f"{split}_data", f"{split}_labels"
     if dkey not in mat or lkey not in mat:
         have = sorted({k.split("_")[0] for k in mat if k.endswith("_data")})
-        raise OcrError(f"{path}: no {split!r} split (it has: {', '.join(have) or 'none'}; use --split)")
+        raise OcrError(f"{path}: no {split!r} split (it has: {', '.join(have) or 'none'})")
     data, labels = np.asarray(mat[dkey]), np.asarray(mat[lkey])
     if data.ndim != 2 or data.shape[1] != SIZE * SIZE or labels.shape != (len(data), n_classes):
         raise OcrError(f"{path}: expected {dkey} N×{SIZE * SIZE} and {lkey} N×{n_classes}, "

@@ -33,7 +33,7 @@ def load_pages(split, path, data_dir, n, seed):
     from ocr_cli.page.labels import page_samples
 
     if path is None:
-        raise OcrError("the pages dataset needs --path (a page image with IMAGE.txt, or a folder of them)")
+        raise OcrError("the pages dataset needs its pages: pages:PATH (a page image with IMAGE.txt, or a folder of them)")
     Xs, ys = [np.zeros((0, SIZE, SIZE), np.float32)], [np.zeros(0, np.int64)]
     for image, text in page_files(path):
         X, y, _ = page_samples(image, read_text(text))
