@@ -191,8 +191,8 @@ def _paper(shape, rng, paper: str, char_h: int, vertical: bool) -> np.ndarray:
         for y in np.arange(3.0 * char_h + rng.uniform(0.02, 0.1) * char_h - 2 * char_h * 5, h, 2.0 * char_h):
             if y > 0:
                 d.line([(0, y), (w, y)], fill=255, width=width)
-    alpha = np.asarray(lines, np.float32) / 255
-    rgb = _lay_ink(rgb, alpha, RULE_COLOURS[int(rng.integers(len(RULE_COLOURS)))], 0.7)
+    alpha = np.asarray(lines, np.float32) / 255  # a grid is printed lighter than rules
+    rgb = _lay_ink(rgb, alpha, RULE_COLOURS[int(rng.integers(len(RULE_COLOURS)))], 0.5 if paper == "squared" else 0.7)
     if paper == "margin":
         margin = Image.new("L", (w, h), 0)
         x = int(1.2 * char_h)

@@ -138,9 +138,9 @@ def read_field(image, recognizer, chars=None, lexicon=None):
 
     Returns a :class:`~ocr_cli.page.result.Page` of (at most) one line, boxes in the crop's pixels.
     """
-    from ocr_cli.page.pipeline import as_grey_and_chroma, read_page
+    from ocr_cli.page.pipeline import as_grey_and_colour, read_page
 
-    grey = as_grey_and_chroma(image)[0]
+    grey = as_grey_and_colour(image)[0]
     grey = grey.astype(np.float32) / np.float32(255) if grey.dtype == np.uint8 else grey
     clean, s = clean_field(grey)
     page = read_page(clean, recognizer, rotate=0, field=True, chars=chars, lexicon=lexicon)

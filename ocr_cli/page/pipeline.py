@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ocr_cli.calibration import calibrated
-from ocr_cli.page import binarize, geometry, layout as lay, rules, segment
+from ocr_cli.page import binarize, geometry, layout as lay, morph, rules, segment
 from ocr_cli.page.crops import crop_samples
 from ocr_cli.page.decode import choose_merges, choose_splits, consistent_words, reading, sureness
 from ocr_cli.page.fields import field_line
@@ -31,10 +31,10 @@ NOISE_MARKS = 300  # ... and so are this many that form no text lines
 TINY_CHAR_PX = 7  # characters smaller than this in the photo cannot be read reliably
 ROTATIONS = (0, 90, 180, 270)  # degrees clockwise that a page can be turned to read upright
 UPRIGHT_BONUS = 0.15  # nats per character an upright reading is preferred by (most photos are)
-ORIENTATION_SAMPLE = 48  # characters recognised per candidate turn to choose between turns
+ORIENTATION_SAMPLE = 48  # characters turned over to score a half turn
+SURE_UPRIGHT = -0.3  # mean log-probability above which an upright reading is not checked upside down
 MERGE_GAP = 0.08  # neighbours this close (in character heights) may be one letter broken apart
 LONE_MIN_CONF = 0.6  # one or two marks beside the text must read at least this surely to count
-CHROMA_SIDE = 640  # colour is only used to find the sheet: this many pixels across are plenty
 
 
 @dataclass
@@ -75,14 +75,12 @@ class PageLayout:
     warnings: list = field(default_factory=list)
 
 
-def as_grey_and_chroma(image) -> tuple[np.ndarray, np.ndarray | None]:
+def as_grey_and_colour(image) -> tuple[np.ndarray, np.ndarray | None]:
     """A page image as grey (white = max; uint8 kept as it is, else float32 in [0, 1]) and,
-    for colour images, a small float chroma map.
+    for colour images, its RGB (uint8 or float32, as given).
 
     Accepts what users hold: 2-D grey, or (H, W, 3) RGB / (H, W, 4) RGBA (alpha dropped),
-    uint8 (0-255), uint16 (0-65535), bool, or float in [0, 1]. The chroma (how coloured,
-    :func:`~ocr_cli.page.sheet.chroma`) is only needed to find the sheet, so it is taken
-    from every few pixels (at least ``CHROMA_SIDE`` along the longer side).
+    uint8 (0-255), uint16 (0-65535), bool, or float in [0, 1].
     """
     a = np.asarray(image)
     if a.ndim == 3 and a.shape[2] in (3, 4):
@@ -91,14 +89,13 @@ def as_grey_and_chroma(image) -> tuple[np.ndarray, np.ndarray | None]:
         raise ValueError(f"expected a grey (H, W) or colour (H, W, 3) image, got shape {a.shape}")
     if min(a.shape[:2]) < 1:
         raise ValueError(f"image has no pixels (shape {a.shape})")
-    step = max(1, max(a.shape[:2]) // CHROMA_SIDE)
     if a.dtype == np.uint8:
         if a.ndim == 2:
             return a, None
         from PIL import Image  # converts 8-bit RGB to grey fastest
 
-        grey = np.asarray(Image.fromarray(np.ascontiguousarray(a)).convert("L"))
-        return grey, chroma(a[::step, ::step].astype(np.float32) / np.float32(255))
+        a = np.ascontiguousarray(a)
+        return np.asarray(Image.fromarray(a).convert("L")), a
     if a.dtype == bool:
         a = a.astype(np.float32)
     elif a.dtype == np.uint16:
@@ -112,19 +109,47 @@ def as_grey_and_chroma(image) -> tuple[np.ndarray, np.ndarray | None]:
     a = np.clip(a, 0.0, 1.0)
     if a.ndim == 2:
         return a, None
-    grey = a[..., 0] * np.float32(0.299) + a[..., 1] * np.float32(0.587) + a[..., 2] * np.float32(0.114)
-    return grey, chroma(a[::step, ::step])
+    return a[..., 0] * np.float32(0.299) + a[..., 1] * np.float32(0.587) + a[..., 2] * np.float32(0.114), a
 
 
-def _working(work: np.ndarray, scale: float, sheet):
-    """The working image with the sheet cut out or rectified, its map back to the input
-    image, and the sheet's mask in it (None when everything counts).
+def _resize_rgb(rgb: np.ndarray, shape) -> np.ndarray:
+    """``rgb`` resized to ``shape`` (rows, cols) as float32 in [0, 1]."""
+    if rgb.dtype == np.uint8:
+        from PIL import Image
 
-    ``work`` is the input downscaled by ``scale``; ``sheet`` (or None) is in input pixels.
+        small = Image.fromarray(rgb).resize((shape[1], shape[0]), Image.Resampling.BOX)
+        return np.asarray(small, np.float32) / np.float32(255)
+    return np.stack([binarize.resize(rgb[..., c], shape) for c in range(3)], axis=-1)
+
+
+def opponent_colour(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 2) colour without brightness: red against green, and blue against yellow.
+
+    Greys are (0, 0); a blue pen, a red margin and a grey printed rule all differ here even
+    when they are equally dark.
     """
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return np.stack([r - g, b - (r + g) / 2], axis=-1)
+
+
+def local_paper(colour: np.ndarray, ink: np.ndarray, window: int = 31) -> np.ndarray:
+    """The paper's own colour around each pixel (the mean over a ``window`` of the pixels
+    that are not ``ink``): a lamp's warm light or a tinted sheet, which ink and printed
+    lines under it share, so that only colour against it tells a pen from a rule."""
+    paper = (~ink).astype(np.float32)
+    weight = np.maximum(morph.mean_filter(paper, window), 1e-3)
+    return np.stack([morph.mean_filter(colour[..., c] * paper, window) / weight for c in range(2)], axis=-1)
+
+
+def _working(channels: list, scale: float, sheet):
+    """The working images (the sheet cut out or rectified) of ``channels`` (the input
+    downscaled by ``scale``, grey first), their map back to the input image, and the sheet's
+    mask in them (None when everything counts). ``sheet`` (or None) is in input pixels.
+    """
+    work = channels[0]
     to_image = geometry.scaling(1 / scale)
     if sheet is None:
-        return work, to_image, None
+        return channels, to_image, None
     corners = sheet.corners * scale
     if sheet.rectify:
         top, bottom = np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[3])
@@ -133,7 +158,8 @@ def _working(work: np.ndarray, scale: float, sheet):
         rect = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
         H = geometry.homography(corners, rect)
         paper = float(np.median(work[::4, ::4]))
-        warped = geometry.warp(work, H, (h, w), fill=paper)
+        warped = [geometry.warp(work, H, (h, w), fill=paper)]
+        warped += [geometry.warp(c, H, (h, w), fill=0.0) for c in channels[1:]]
         inner = np.zeros((h, w), bool)
         margin = max(2, int(0.01 * max(h, w)))  # the corners are found to a pixel or two: drop the edge
         inner[margin:h - margin, margin:w - margin] = True
@@ -145,7 +171,7 @@ def _working(work: np.ndarray, scale: float, sheet):
     inner = mask[r0:r1, c0:c1]
     for _ in range(margin):
         inner = inner & np.roll(inner, 1, 0) & np.roll(inner, -1, 0) & np.roll(inner, 1, 1) & np.roll(inner, -1, 1)
-    return work[r0:r1, c0:c1], to_image @ geometry.translation(c0, r0), inner
+    return [c[r0:r1, c0:c1] for c in channels], to_image @ geometry.translation(c0, r0), inner
 
 
 def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules: bool = True) -> Ink:
@@ -153,22 +179,27 @@ def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules
 
     Parameters
     ----------
-    image : (H, W) grey or (H, W, 3) RGB array (see :func:`as_grey_and_chroma`)
+    image : (H, W) grey or (H, W, 3) RGB array (see :func:`as_grey_and_colour`)
     work_side : longer side of the working image; raised (up to ``MAX_WORK_SIDE``) when the
         characters come out smaller than ``MIN_CHAR_PX``
     sheet : find the sheet of paper and ignore what lies outside it
-    remove_rules : remove printed rules, grids and margins
+    remove_rules : remove printed rules, grids and margins (telling a pen from the rules by
+        colour too, in a colour photo)
     """
-    grey, colour = as_grey_and_chroma(image)
+    grey, rgb = as_grey_and_colour(image)
     found_sheet, notes = None, []
     for attempt in range(2):
         small, scale = binarize.downscale(grey, work_side)
+        colour = opponent_colour(_resize_rgb(rgb, small.shape)) if rgb is not None else None
         if sheet and attempt == 0:
-            found_sheet = find_sheet(small, colour)
+            found_sheet = find_sheet(small, np.hypot(colour[..., 0], colour[..., 1]) if colour is not None else None)
             if found_sheet is not None:
                 found_sheet.corners = found_sheet.corners / scale  # kept in input pixels
                 notes.append("sheet rectified" if found_sheet.rectify else "sheet found")
-        work, to_image, inside = _working(small, scale, found_sheet)
+        channels = [small] + ([colour[..., 0], colour[..., 1]] if colour is not None else [])
+        channels, to_image, inside = _working(channels, scale, found_sheet)
+        work = channels[0]
+        colour = np.stack(channels[1:], axis=-1) if colour is not None else None
         if not binarize.ink_is_dark(work):  # light writing on a dark board: flip polarity
             work = 1.0 - work
         contrast = binarize.contrast_map(work)
@@ -178,7 +209,9 @@ def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules
         mask = binarize.binarize(contrast, thresholds)
         removed = 0
         if remove_rules and thresholds is not None:
-            mask, removed = rules.remove_rules(mask, binarize.faint(contrast, thresholds) | mask, contrast)
+            faint = binarize.faint(contrast, thresholds) | mask
+            tint = colour - local_paper(colour, faint) if colour is not None else None
+            mask, removed = rules.remove_rules(mask, faint, contrast, tint)
         _, boxes, areas = segment.components(mask)
         char_h = segment.typical_height(boxes, areas=areas)
         if attempt or scale >= 1 or char_h >= MIN_CHAR_PX or char_h == 0 or work_side >= MAX_WORK_SIDE:
@@ -330,38 +363,53 @@ def line_direction(ink: Ink) -> tuple[int, ...]:
     return ROTATIONS
 
 
-def _reading_score(found: PageLayout, recognizer, upside_down: bool = False) -> float:
-    """Mean log-probability of the recognizer's best class over a sample of the characters;
-    ``upside_down`` scores the same characters turned by 180° (the page turned half round
-    has the same characters, so its layout need not be found again)."""
-    n = len(found.parts)
-    if n == 0:
-        return -np.inf
-    pick = np.unique(np.linspace(0, n - 1, min(n, ORIENTATION_SAMPLE)).round().astype(int))
-    X = crop_samples(found.contrast, found.labels, [found.parts[i] for i in pick], found.boxes[pick], found.angle)
-    proba = recognizer.predict_proba(np.ascontiguousarray(X[:, ::-1, ::-1]) if upside_down else X)
-    return float(np.mean(np.log(np.maximum(proba.max(axis=1), 1e-9))))
+def _recognize(found: PageLayout, recognizer):
+    """Every character of ``found`` and its alternatives (the parts of wide characters that
+    may be two letters, the unions of neighbours that may be one) in one batch.
+
+    Returns ``(boxes, crops, proba)``: rows are the characters, then the alternatives in the
+    order :func:`~ocr_cli.page.decode.choose_splits` and ``choose_merges`` expect.
+    """
+    alternatives = [part for parts in found.splits.values() for part in parts] + list(found.merges.values())
+    boxes = np.array(list(found.boxes) + [box for _, box in alternatives], int).reshape(-1, 4)
+    X = crop_samples(found.contrast, found.labels, found.parts + [ids for ids, _ in alternatives], boxes, found.angle)
+    proba = recognizer.predict_proba(X) if len(X) else np.zeros((0, len(recognizer.classes)), np.float32)
+    return boxes, X, proba
 
 
-def choose_rotation(ink: Ink, recognizer) -> PageLayout:
-    """The layout of the quarter turn under which the page reads best.
+def _mean_log_top(proba: np.ndarray) -> float:
+    return float(np.mean(np.log(np.maximum(proba.max(axis=1), 1e-9)))) if len(proba) else -np.inf
+
+
+def choose_rotation(ink: Ink, recognizer):
+    """The quarter turn under which the page reads best: its layout and :func:`_recognize` result.
 
     Candidates come from the lines' direction (:func:`line_direction`); among them the
     recognizer's mean confidence decides, upright winning unless another turn reads
     clearly better (``UPRIGHT_BONUS``), since upside-down letters often still look like letters.
-    A page with too many marks to be handwriting is not turned (see :func:`layout`).
+    A half turn has the same characters, so it is scored on a sample of the crops turned
+    over rather than a new layout, and not at all when the upright reading is already sure
+    (``SURE_UPRIGHT``). A page with too many marks to be handwriting is not turned (:func:`layout`).
     """
     candidates = line_direction(ink)
-    scores, layouts = {}, {}
+    scores, read = {}, {}
     for rotation in sorted({r % 180 for r in candidates}):
-        found = layouts[rotation] = layout(ink, rotation)
+        found = layout(ink, rotation)
+        read[rotation] = (found, *_recognize(found, recognizer))
         if found.warnings and not found.parts:  # not a page of writing: nothing to turn
-            return found
-        for turn in (rotation, rotation + 180):
-            if turn in candidates:
-                scores[turn] = _reading_score(found, recognizer, turn != rotation) + (UPRIGHT_BONUS if turn == 0 else 0)
+            return read[rotation]
+        _, _, X, proba = read[rotation]
+        n = len(found.parts)
+        scores[rotation] = _mean_log_top(proba[:n]) + (UPRIGHT_BONUS if rotation == 0 else 0.0)
+        if rotation + 180 in candidates and not (rotation == 0 and scores[0] - UPRIGHT_BONUS >= SURE_UPRIGHT):
+            pick = np.unique(np.linspace(0, n - 1, min(n, ORIENTATION_SAMPLE)).round().astype(int))
+            flipped = np.ascontiguousarray(X[pick][:, ::-1, ::-1])
+            scores[rotation + 180] = _mean_log_top(recognizer.predict_proba(flipped)) if n else -np.inf
     best = max(scores, key=lambda r: (scores[r], -r))
-    return layouts[best] if best in layouts else layout(ink, best)
+    if best not in read:
+        found = layout(ink, best)
+        read[best] = (found, *_recognize(found, recognizer))
+    return read[best]
 
 
 def _page_warnings(found: PageLayout, conf: np.ndarray) -> list[str]:
@@ -409,17 +457,14 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE, rotate: str | int =
     (:mod:`ocr_cli.page.decode`). The probabilities carry the recognizer's calibration
     temperature.
     """
+    if rotate not in ("auto", *ROTATIONS):
+        raise ValueError(f"rotate must be 'auto' or one of {ROTATIONS}, not {rotate!r}")
     ink = find_ink(image, work_side, sheet=sheet, remove_rules=remove_rules)
     if rotate == "auto":
-        found = choose_rotation(ink, recognizer)
-    elif rotate in ROTATIONS:
-        found = layout(ink, int(rotate))
+        found, boxes, _, proba = choose_rotation(ink, recognizer)
     else:
-        raise ValueError(f"rotate must be 'auto' or one of {ROTATIONS}, not {rotate!r}")
-    alternatives = [part for parts in found.splits.values() for part in parts] + list(found.merges.values())
-    boxes = np.array(list(found.boxes) + [box for _, box in alternatives], int).reshape(-1, 4)
-    X = crop_samples(found.contrast, found.labels, found.parts + [ids for ids, _ in alternatives], boxes, found.angle)
-    proba = recognizer.predict_proba(X) if len(X) else np.zeros((0, len(recognizer.classes)))
+        found = layout(ink, int(rotate))
+        boxes, _, proba = _recognize(found, recognizer)
     proba = calibrated(proba, recognizer)
     if chars:
         proba = restrict(proba, recognizer.classes, chars)

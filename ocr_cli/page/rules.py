@@ -17,7 +17,7 @@ evenly spaced sets of lines running edge to edge across a short, wide sheet. Of 
 pixels only those where the ink is about as thick as the line itself are removed: where a
 letter's stroke crosses or sits on the line, the ink is thicker and the letter keeps it
 (a stroke lying along a line keeps what is wider than the line), and a pen much darker
-than the printed line keeps its strokes too.
+than the printed line, or of another colour (a blue pen on grey rules), keeps its strokes too.
 """
 from __future__ import annotations
 
@@ -35,37 +35,51 @@ MIN_RUN = 12  # ... and at least this many pixels
 GAP_SHARE = 0.01  # gaps along a line up to this share of the width are bridged
 DARKER = 1.6  # ink this many times darker than a line's own is a pen stroke lying on it
 MIN_COVERAGE = 0.5  # a line is in the ink mask when its ink spans this share of its length
+COLOUR_APART = 0.04  # ink this far from a line's colour (opponent channels, 0-1) is a pen on it
 
 
-def line_angle(mask: np.ndarray, max_deg: float = MAX_ANGLE, sample: int = 100_000) -> float:
-    """Angle in degrees (positive: lines run down to the right) along which ink rows are sharpest.
+def line_angle(mask: np.ndarray, max_deg: float = MAX_ANGLE, sample: int = 100_000) -> tuple[float, float]:
+    """The angle in degrees (positive: lines run down to the right) along which ink rows are
+    sharpest, and how many ink pixels the fullest three-pixel band along it holds.
 
     Each ink pixel is projected across candidate directions; long straight lines pile up in
-    few bins there, so the sum of squared bin counts peaks at their angle.
+    few bins there, so the sum of squared bin counts peaks at their angle. The fullest band
+    bounds the longest line there can be: too few pixels, and no line needs looking for.
     """
     ys, xs = np.nonzero(mask)
     if len(ys) < 100:
-        return 0.0
+        return 0.0, float(len(ys))
     step = max(1, len(ys) // sample)
     ys, xs = ys[::step].astype(float), xs[::step].astype(float)
 
-    def sharpness(deg):
+    def counts(deg):
         y = ys - xs * np.tan(np.deg2rad(deg))
-        counts = np.bincount((y - y.min()).astype(int)).astype(float)
-        return float((counts ** 2).sum()) - 1e-9 * abs(deg)  # ties go to the smaller angle
+        return np.bincount((y - y.min()).astype(int)).astype(float)
+
+    def sharpness(deg):
+        return float((counts(deg) ** 2).sum()) - 1e-9 * abs(deg)  # ties go to the smaller angle
 
     coarse = max(np.arange(-max_deg, max_deg + 1e-9, 0.5), key=sharpness)
-    return float(max(coarse + np.arange(-0.4, 0.41, 0.1), key=sharpness))
+    best = float(max(coarse + np.arange(-0.4, 0.41, 0.1), key=sharpness))
+    c = counts(best)
+    band = c + np.r_[c[1:], 0] + np.r_[0, c[:-1]]
+    return best, float(band.max()) * step
 
 
 def shear_rows(a: np.ndarray, deg: float, back: bool = False) -> np.ndarray:
     """Shift each column of ``a`` vertically so lines at ``deg`` become horizontal (or back).
 
-    Rows pushed past the top or bottom wrap around; callers pad the array first.
+    Rows pushed past the top or bottom wrap around; callers pad the array first. The shift
+    is constant over runs of columns, so each run is moved as one slab.
     """
     shift = np.round(np.arange(a.shape[1]) * np.tan(np.deg2rad(deg))).astype(int)
-    rows = (np.arange(a.shape[0])[:, None] + (-shift if back else shift)[None, :]) % a.shape[0]
-    return a[rows, np.arange(a.shape[1])[None, :]]
+    if back:
+        shift = -shift
+    out = np.empty_like(a)
+    edges = np.r_[0, np.flatnonzero(np.diff(shift)) + 1, a.shape[1]]
+    for c0, c1 in zip(edges[:-1], edges[1:]):
+        out[:, c0:c1] = np.roll(a[:, c0:c1], -shift[c0], axis=0)
+    return out
 
 
 def run_lengths(mask: np.ndarray) -> np.ndarray:
@@ -94,26 +108,46 @@ def _lines(pieces: np.ndarray, min_length: float) -> np.ndarray:
     """The pixels of ``pieces`` that chain (small gaps bridged) into thin printed lines.
 
     A line counts when it is at least ``min_length`` long, or when it runs edge to edge
-    (``EDGE_TO_EDGE`` of the width) as one of at least ``MIN_SET`` such lines spaced evenly:
-    the rules of a short, wide sheet. Strokes of a tight crop of one word can run edge to
-    edge too, but not as an evenly spaced set.
+    (``EDGE_TO_EDGE`` of the width) as one of at least ``MIN_SET`` such lines spaced evenly
+    (whole multiples of one step, where some were missed): the rules of a short, wide sheet.
+    Strokes of a tight crop of one word can run edge to edge too, but not as an evenly
+    spaced set. Where letters join neighbouring lines into one wide chain (a dense grid),
+    the rows along which the chain runs are its lines.
     """
     w = pieces.shape[1]
     gap = max(3, int(GAP_SHARE * w)) | 1
     chained = morph.min_filter(morph.max_filter(pieces, gap, axes=(1,)), gap, axes=(1,))
     labels, boxes, areas = morph.label(chained)
     length = (boxes[:, 3] - boxes[:, 2]).astype(float)
+    reach = length >= min(min_length, EDGE_TO_EDGE * w)
     thin = areas <= 0.08 * length ** 2
-    is_line = thin & (length >= min_length)
-    across = np.flatnonzero(thin & (length >= EDGE_TO_EDGE * w) & ~is_line)
+    keep = np.r_[False, reach & thin][labels]
+    for k in np.flatnonzero(reach & ~thin):  # neighbouring lines joined through letters:
+        r0, r1, c0, c1 = boxes[k]  # keep the rows that run along most of the chain
+        own = labels[r0:r1, c0:c1] == k + 1
+        rows = own.sum(axis=1) >= 0.5 * length[k]
+        rows = rows | np.r_[rows[1:], False] | np.r_[False, rows[:-1]]
+        keep[r0:r1, c0:c1] |= own & rows[:, None]
+    labels, boxes, _ = morph.label(keep)
+    length = (boxes[:, 3] - boxes[:, 2]).astype(float)
+    is_line = length >= min_length
+    across = np.flatnonzero((length >= EDGE_TO_EDGE * w) & ~is_line)
     if len(across) >= MIN_SET:
-        spacing = np.diff(np.sort((boxes[across, 0] + boxes[across, 1]) / 2))
-        if spacing.std() <= 0.3 * spacing.mean():
+        ys, _ = np.nonzero(keep)
+        ids = labels[keep]
+        order = np.lexsort((ys, ids))  # each line's median row: letters touching it do not move it
+        count = np.bincount(ids, minlength=len(boxes) + 1)
+        first = np.cumsum(count) - count
+        row = ys[order][np.minimum(first + count // 2, len(ys) - 1)]
+        spacing = np.diff(np.sort(row[across + 1]).astype(float))
+        steps = spacing / max(float(np.percentile(spacing, 25)), 1.0)  # whole steps where lines were missed
+        if np.mean(np.abs(steps - np.round(steps)) <= 0.25) >= 0.75 and steps.min() >= 0.5:
             is_line[across] = True
     return pieces & np.r_[False, is_line][labels]
 
 
-def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -> np.ndarray:
+def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray,
+                     colour: np.ndarray | None = None) -> np.ndarray:
     """Pixels of ``ink`` that belong to horizontal printed lines found in ``faint`` (⊇ ``ink``).
 
     Lines are found on a half-size copy (they are long, so nothing is lost and it is four
@@ -124,7 +158,10 @@ def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -
         return np.zeros_like(ink)
     small = faint[: h // 2 * 2, : w // 2 * 2]
     small = small[0::2, 0::2] | small[1::2, 0::2] | small[0::2, 1::2] | small[1::2, 1::2]
-    base, min_run = line_angle(small), max(MIN_RUN, int(RUN_SHARE * small.shape[1]))
+    base, fullest = line_angle(small)
+    if fullest < 0.5 * min(MIN_SPAN * max(small.shape), EDGE_TO_EDGE * small.shape[1]):
+        return np.zeros_like(ink)  # no band of the sheet holds enough ink for a printed line
+    min_run = max(MIN_RUN, int(RUN_SHARE * small.shape[1]))
     pieces = np.zeros_like(small)
     for offset in ANGLE_OFFSETS:
         pieces |= _long_runs(small, base + offset, min_run)
@@ -147,6 +184,10 @@ def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -
     thin = solid & (thickness <= typical + max(1.0, 0.5 * typical))
     line_dark = float(np.percentile(contrast[thin], 95)) if thin.any() else 0.0
     rule = thin & (contrast <= DARKER * line_dark)  # a pen much darker than the line keeps its stroke
+    if colour is not None and rule.any():  # ... and so does a pen of another colour than the line
+        bare = thin & (thickness == typical)
+        line_colour = np.median(colour[bare if bare.any() else thin], axis=0)
+        rule &= np.hypot(*np.moveaxis(colour - line_colour, -1, 0)) <= COLOUR_APART
     weak = on & ~strong
     if weak.any():  # ink components wholly inside a faint line's band are pieces of it
         labels, comp_boxes, areas = morph.label(ink)
@@ -155,7 +196,8 @@ def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -
     return rule
 
 
-def remove_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, int]:
+def remove_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray,
+                 colour: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """``ink`` without the printed horizontal and vertical lines found in ``faint``.
 
     Parameters
@@ -163,11 +205,14 @@ def remove_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray) -> tu
     ink : (H, W) bool, the ink mask
     faint : (H, W) bool, a lower-threshold mask that holds ``ink``
     contrast : (H, W) the ink contrast the masks were cut from
+    colour : (H, W, 2) the photo's colour without brightness, against the local paper's
+        (:func:`~ocr_cli.page.pipeline.opponent_colour` less
+        :func:`~ocr_cli.page.pipeline.local_paper`), or None for a grey image
 
     Returns
     -------
     The cleaned mask and the number of pixels removed.
     """
-    rules = horizontal_rules(ink, faint, contrast)
-    rules |= horizontal_rules(ink.T, faint.T, contrast.T).T
+    rules = horizontal_rules(ink, faint, contrast, colour)
+    rules |= horizontal_rules(ink.T, faint.T, contrast.T, None if colour is None else colour.transpose(1, 0, 2)).T
     return ink & ~rules, int(rules.sum())

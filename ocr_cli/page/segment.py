@@ -50,9 +50,10 @@ def keep_text_like(boxes: np.ndarray, areas: np.ndarray, shape, char_h: float) -
     """Boolean mask of boxes that may be (part of) a character.
 
     Drops specks (dots, grain: small in both directions), blobs far larger than any
-    character, long thin rules, and large shapes touching the image border (page edges,
-    desk, shadows). Stroke fragments (one bar of an ``E``) stay: they are long in one
-    direction.
+    character, long thin rules, large shapes touching the image border (page edges, desk,
+    shadows) and hairlines entering from the border (the ends of printed lines, a sheet's
+    edge: thinner than any pen stroke of the page's letters). Stroke fragments (one bar of
+    an ``E``) stay: they are long in one direction.
     """
     h, w = heights(boxes), widths(boxes)
     longest = np.maximum(h, w)
@@ -61,7 +62,7 @@ def keep_text_like(boxes: np.ndarray, areas: np.ndarray, shape, char_h: float) -
     rule = (w > 2.5 * char_h) & (h < 0.25 * char_h) | (h > 2.0 * char_h) & (w < 0.1 * char_h)
     H, W = shape
     touches = (boxes[:, 0] == 0) | (boxes[:, 2] == 0) | (boxes[:, 1] == H) | (boxes[:, 3] == W)
-    edge = touches & (longest > 1.5 * char_h)
+    edge = touches & ((longest > 1.5 * char_h) | (np.minimum(h, w) < 0.1 * char_h))
     return ~(speck | huge | rule | edge)
 
 
