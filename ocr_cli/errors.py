@@ -12,3 +12,14 @@ class UsageError(OcrError):
     """A bad value or combination of options found by the library (``--synthetic 0`` with no
     other source, a learning rate that is not a finite number): the CLI exits 2, as for
     options click itself refuses."""
+
+
+class OcrWarning(Warning):
+    """Something the user should know that does not stop the command (the CLI prints
+    ``warning: ...``); raised with :func:`warn`."""
+
+
+def warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, OcrWarning, stacklevel=3)

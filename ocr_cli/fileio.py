@@ -43,10 +43,27 @@ def atomic_path(path, suffix=None):
     os.chmod(tmp, _final_mode(path))  # mkstemp makes 0600; the result should look like any new file
     try:
         yield Path(tmp)
+        with open(tmp, "rb") as f:  # on disk before it takes the name: a crash never leaves an empty file there
+            os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_folder(path.parent)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _final_mode(path: Path) -> int:

@@ -110,15 +110,13 @@ def calibrate_model(weights, datasets: str, out, data_dir=None, check: str | Non
     (copied) and the sidecar with ``"calibration"`` added, plus ``reliability.png``; the
     input model is never modified. Returns the report that was put in the sidecar.
     """
-    import shutil
     from pathlib import Path
 
     from ocr_cli.calibration import apply_temperature, ece, fit_temperature, plot_reliability, top
     from ocr_cli.data import load_dataset
     from ocr_cli.data.mix import heldout_mask, load_source
-    from ocr_cli.fileio import atomic_path, write_json
     from ocr_cli.recognizers import load_recognizer
-    from ocr_cli.recognizers.base import read_model_meta, sidecar_path
+    from ocr_cli.recognizers.base import read_model_meta, write_model_file
 
     meta, weights_file = read_model_meta(weights)
     rec = load_recognizer(weights, inference=True)
@@ -149,10 +147,7 @@ def calibrate_model(weights, datasets: str, out, data_dir=None, check: str | Non
     if out.resolve() == weights_file.resolve().parent:
         raise OcrError(f"--out {out}: holds the input model; calibrated models go to another folder")
     out.mkdir(parents=True, exist_ok=True)
-    target = out / weights_file.name
-    with atomic_path(target) as tmp:
-        shutil.copyfile(weights_file, tmp)
-    write_json(sidecar_path(target), {**meta, "calibration": report})
+    target = write_model_file(weights_file, out / weights_file.name, {**meta, "calibration": report})
     plot_reliability(curves, out / "reliability.png", title=f"{meta['model']}: reliability of the top probability")
     report["model"] = str(target)
     return report

@@ -113,10 +113,27 @@ def write_model(path, meta: dict, write_weights) -> Path:
     return path
 
 
-def crafted_cnn(path, pkl: bytes | None = None, override=None, compression=zipfile.ZIP_STORED, meta=None) -> Path:
+def crafted_cnn(path, pkl: bytes | None = None, override=None, compression=zipfile.ZIP_STORED, meta=None,
+                inside: bool = False) -> Path:
+    """A cnn model file of crafted tensors with sidecar ``meta``: beside it as a ``.json`` (the
+    format of files saved before the sidecar moved inside), or ``inside`` the file as well."""
     tensors, storages = cnn_state(override=override)
-    return write_model(path, meta or cnn_sidecar(),
-                       lambda p: write_torch_zip(p, tensors, storages, pkl=pkl, compression=compression))
+    meta = meta or cnn_sidecar()
+    extra = {"ocr_cli.json": json.dumps(meta)} if inside else None
+    return write_model(path, meta, lambda p: write_torch_zip(p, tensors, storages, pkl=pkl, compression=compression,
+                                                             extra=extra))
+
+
+def sidecar_only(path, meta, inside: bool) -> Path:
+    """A model file holding no weights at all, only its sidecar (``inside`` it, or beside it):
+    for checks that must refuse the sidecar before any weights are read."""
+    path = Path(path)
+    with zipfile.ZipFile(path, "w") as zf:
+        if inside:
+            zf.writestr(("archive/" if path.suffix == ".pt" else "") + "ocr_cli.json", json.dumps(meta))
+    if not inside:
+        path.with_suffix(".json").write_text(json.dumps(meta))
+    return path
 
 
 def zip_bomb_cnn(path, gigabytes: float = 6.0) -> Path:

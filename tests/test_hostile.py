@@ -164,10 +164,10 @@ def test_nan_weights_are_refused(tmp_path):
     ("mlp", {"hidden": [64], "activation": "sigmoid", "evil": 1}, "not a mlp architecture"),
     ("squeezenet", {"input_size": 100_000}, "input size must be"),
 ])
-def test_sidecars_cannot_declare_huge_or_nonsense_networks(tmp_path, model, arch, match):
-    path = tmp_path / f"m{'.npz' if model == 'mlp' else '.pt'}"
-    path.write_bytes(b"not looked at: the architecture is refused first")
-    path.with_suffix(".json").write_text(json.dumps({"model": model, "classes": CLASSES, "arch": arch}))
+@pytest.mark.parametrize("inside", [True, False], ids=["inside", "beside"])
+def test_sidecars_cannot_declare_huge_or_nonsense_networks(tmp_path, model, arch, match, inside):
+    meta = {"model": model, "classes": CLASSES, "arch": arch}
+    path = hf.sidecar_only(tmp_path / f"m{'.npz' if model == 'mlp' else '.pt'}", meta, inside)
     one_line_error(load_recognizer, path, match=match, mb=400)
     if model == "cnn":
         one_line_error(load_numpy_cnn, path, match=match)
@@ -182,9 +182,9 @@ def test_sidecars_cannot_declare_huge_or_nonsense_networks(tmp_path, model, arch
     ({"model": "evil", "classes": CLASSES}, "unknown model"),
     ([1, 2, 3], "not an ocr-cli model sidecar"),
 ])
-def test_malformed_sidecars_are_one_line_errors(tmp_path, meta, match):
-    path = hf.crafted_cnn(tmp_path / "m.pt")
-    path.with_suffix(".json").write_text(json.dumps(meta))
+@pytest.mark.parametrize("inside", [True, False], ids=["inside", "beside"])
+def test_malformed_sidecars_are_one_line_errors(tmp_path, meta, match, inside):
+    path = hf.crafted_cnn(tmp_path / "m.pt", meta=meta, inside=inside)
     one_line_error(load_numpy_cnn, path, match=match)
     one_line_error(load_recognizer, path, match=match)
 
@@ -443,6 +443,93 @@ def test_a_diverging_run_stops_with_an_error_and_keeps_its_last_finite_model(tmp
         loop.train(cfg, mix, log=lambda *a: None)
     rec = load_recognizer(tmp_path / "run" / "mlp.npz")  # epoch 1's model: finite, loads
     assert rec.info["metrics"]["epoch"] == 1
+
+
+# --- a model and its sidecar are one unit ---------------------------------------------------------------------
+
+SAVE_TWICE = """
+import os, signal, sys
+from ocr_cli.charset import CLASSES
+from ocr_cli.recognizers import base
+from ocr_cli.recognizers.mlp import MLPRecognizer
+
+MLPRecognizer(CLASSES, hidden=(8,), seed=0).save("m", {"note": "old"})
+when, target = sys.argv[1], sys.argv[2]
+real = os.replace
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def replace(a, b):  # the rename that gives the file its name: kill just before or just after it
+    if when == "before" and os.path.basename(b) == target:
+        die()
+    real(a, b)
+    if when == "after" and os.path.basename(b) == target:
+        die()
+
+os.replace = replace
+if when == "embedding":
+    base.embed_sidecar = lambda *a: die()
+MLPRecognizer(CLASSES, hidden=(8,), seed=1).save("m", {"note": "new"})
+"""
+
+
+@pytest.mark.parametrize("when,target", [("embedding", "-"), ("before", "m.npz"), ("after", "m.npz"),
+                                         ("before", "m.json"), ("after", "m.json")])
+def test_a_save_killed_at_any_point_leaves_a_model_that_loads_with_its_own_sidecar(tmp_path, when, target):
+    """Weights and sidecar used to be two writes: a kill between them left new weights under the
+    old sidecar, and at later saves the two could silently come from different epochs."""
+    import subprocess
+    import sys
+    import warnings
+
+    r = subprocess.run([sys.executable, "-c", SAVE_TWICE, when, target], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == -9, r.stderr
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rec = load_recognizer(tmp_path / "m.npz")
+    seed = {"old": 0, "new": 1}[rec.info["note"]]
+    twin = MLPRecognizer(CLASSES, hidden=(8,), seed=seed)
+    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(rec.get_layers(), twin.get_layers())), \
+        "the weights are not the ones its sidecar describes"
+    stale = (when, target) in (("after", "m.npz"), ("before", "m.json"))  # the new model, its copy not yet rewritten
+    assert rec.info["note"] == ("new" if when == "after" or target == "m.json" else "old")
+    assert any("does not describe" in str(w.message) for w in caught) == stale
+    if stale:  # asked for by the stale copy: a clear error, not the other model's weights
+        one_line_error(load_recognizer, tmp_path / "m.json", match="does not describe m.npz")
+
+
+def test_cli_reads_with_a_stale_copy_saying_so_and_refuses_the_copy(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from ocr_cli.cli import cli
+    from ocr_cli.recognizers import default_model_path
+
+    shipped = default_model_path("cnn")
+    shutil.copy(shipped.with_suffix(".pt"), tmp_path / "m.pt")
+    meta = json.loads(shipped.read_text())
+    (tmp_path / "m.json").write_text(json.dumps({**meta, "seed": 5}))  # another run's description
+    page = __import__("pathlib").Path(__file__).parents[1] / "images" / "sample_01.png"
+    r = CliRunner().invoke(cli, ["extract", "--weights", str(tmp_path / "m.pt"), str(page)])
+    assert r.exit_code == 0 and "THE QUICK BROWN FOX" in r.output, r.output
+    assert [line for line in r.output.splitlines() if line.startswith("warning:")][0].startswith(
+        f"warning: {tmp_path / 'm.json'} does not describe m.pt")
+    r = CliRunner().invoke(cli, ["extract", "--weights", str(tmp_path / "m.json"), str(page)])
+    assert r.exit_code == 1 and "give" in r.output and "error:" in r.output, r.output
+
+
+def test_the_shipped_models_carry_their_sidecar_and_provenance():
+    from ocr_cli.recognizers import default_model_path
+    from ocr_cli.recognizers.base import embedded_sidecar
+
+    for name in ("cnn", "mlp"):
+        copy = default_model_path(name)
+        weights = next(p for p in (copy.with_suffix(".pt"), copy.with_suffix(".npz")) if p.exists())
+        inside = embedded_sidecar(weights)
+        assert inside == json.loads(copy.read_text())
+        assert inside["command"].startswith("ocr train") and inside["metrics"]["heldout_acc"]
 
 
 # --- results folders: one run each; outputs never replace inputs; figures never beside another model --------

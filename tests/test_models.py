@@ -98,10 +98,9 @@ def test_ocr_models_show_prints_the_training_commands_first_stage_first(tmp_path
     assert r.exit_code == 0 and r.output.splitlines()[-1] == _sidecar("cnn")["command"]
     meta = {**_sidecar("mlp"), "command": "ocr finetune --from base", "code": "ocr-cli (git new)",
             "init_from_model": {"command": "ocr train --model mlp", "code": "ocr-cli (git old)"}}
-    import json
+    from ocr_cli.recognizers.base import write_model_file
 
-    (tmp_path / "tuned.json").write_text(json.dumps(meta))
-    shutil.copy(shipped_dir() / "mlp.npz", tmp_path / "tuned.npz")
+    write_model_file(shipped_dir() / "mlp.npz", tmp_path / "tuned.npz", meta)  # the sidecar lives in the model file
     monkeypatch.setenv("OCR_MODELS_DIR", str(tmp_path))
     lines = CliRunner().invoke(cli, ["models", "show", "tuned"]).output.splitlines()
     assert lines[1:] == ["# stage 1 of 2, trained by ocr-cli (git old)", "ocr train --model mlp",

@@ -95,37 +95,48 @@ def one_line_error(fn):
 
 @pytest.mark.parametrize("name", KINDS)
 def test_missing_corrupt_and_mismatched_files_fail_in_one_line(name, tmp_path):
+    from ocr_cli.recognizers.base import write_model_file
+
     rec = get_recognizer_class(name)(CLASSES)
     path = rec.save(tmp_path / name)
     assert "no such" in one_line_error(lambda: load_recognizer(tmp_path / f"absent{path.suffix}"))
 
-    # weights file missing next to a valid sidecar
+    # weights file missing next to a valid sidecar copy
     path.with_suffix(".json").rename(tmp_path / "lonely.json")
     assert "no such model file" in one_line_error(lambda: load_recognizer(tmp_path / "lonely.json"))
-    # weights without their sidecar
-    assert "sidecar" in one_line_error(lambda: load_recognizer(path))
+    # the weights file alone is the whole model: its sidecar is inside
+    assert load_recognizer(path).info["arch"] == rec.arch()
     (tmp_path / "lonely.json").rename(path.with_suffix(".json"))
 
-    # architecture in the sidecar differs from the weights (e.g. a hand-edited or swapped sidecar)
+    # the sidecar inside declares another architecture than the weights hold (a crafted or swapped file)
     meta = json.loads(path.with_suffix(".json").read_text())
     meta["arch"]["hidden"] = [48] if name != "cnn" else 48
-    path.with_suffix(".json").write_text(json.dumps(meta))
-    assert path.name in one_line_error(lambda: load_recognizer(path))
+    swapped = write_model_file(path, tmp_path / f"swapped{path.suffix}", meta)
+    assert swapped.name in one_line_error(lambda: load_recognizer(swapped))
 
-    # corrupt weights and a corrupt sidecar
+    # a copy that does not describe its weights file: asked for by the copy, an error; by the weights, a warning
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    assert "does not describe" in one_line_error(lambda: load_recognizer(path.with_suffix(".json")))
+    from ocr_cli.errors import OcrWarning
+
+    with pytest.warns(OcrWarning, match="does not describe"):
+        assert load_recognizer(path).arch() == rec.arch()
+
+    # corrupt weights and a corrupt sidecar copy
     rec.save(tmp_path / name)
+    path.with_suffix(".json").write_text("{not json")
+    assert "JSON" in one_line_error(lambda: load_recognizer(path.with_suffix(".json")))
     path.write_bytes(b"\x00garbage" * 10)
     one_line_error(lambda: load_recognizer(path))
-    path.with_suffix(".json").write_text("{not json")
-    assert "JSON" in one_line_error(lambda: load_recognizer(path))
 
 
 def test_sidecar_of_another_kind_fails_clearly(tmp_path):
+    from ocr_cli.recognizers.base import write_model_file
+
     path = get_recognizer_class("fc")(CLASSES).save(tmp_path / "m")
     meta = json.loads(path.with_suffix(".json").read_text())
     meta["model"] = "cnn"  # fc weights under a cnn sidecar
-    path.with_suffix(".json").write_text(json.dumps(meta))
-    msg = one_line_error(lambda: load_recognizer(path))
+    msg = one_line_error(lambda: load_recognizer(write_model_file(path, tmp_path / "other.pt", meta)))
     assert "cnn" in msg
 
 

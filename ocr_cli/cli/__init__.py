@@ -21,7 +21,7 @@ from ocr_cli.cli.models import models
 from ocr_cli.cli.pages import eval_pages, extract
 from ocr_cli.cli.recognition import calibrate, score
 from ocr_cli.cli.training import adapt, finetune, train
-from ocr_cli.errors import OcrError, UsageError
+from ocr_cli.errors import OcrError, OcrWarning, UsageError
 
 
 NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2 (8.1 prints the help itself)
@@ -74,7 +74,12 @@ class OcrGroup(click.Group):
 @click.pass_context
 def cli(ctx, verbose):
     """OCR for handwritten block capitals and digits."""
+    import functools
+    import warnings
+
     ctx.ensure_object(dict)["verbose"] = verbose
+    if not isinstance(warnings.showwarning, functools.partial):  # once per process
+        warnings.showwarning = functools.partial(_show_warning, _default=warnings.showwarning)
 
 
 for _command in (extract, eval_pages, models, score, calibrate, train, finetune, adapt, data, compress, gradcheck):
@@ -85,6 +90,14 @@ def _terminate(signum, frame):
     """SIGTERM ends a command like Ctrl-C: clean-ups run (temporary files, the training
     worker, the results folder's lock) and training keeps the best model so far."""
     raise KeyboardInterrupt
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None, _default=None):
+    """The library's :class:`OcrWarning` as one ``warning: ...`` line; other warnings as Python shows them."""
+    if issubclass(category, OcrWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _default(message, category, filename, lineno, file, line)
 
 
 def main():

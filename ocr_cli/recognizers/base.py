@@ -1,9 +1,15 @@
 """The recognizer interface (batching included) and model-file loading.
 
-A model on disk is a weights file (``.npz`` for NumPy models, ``.pt`` for torch ones)
-plus a JSON *sidecar* with the same stem: ``cnn.pt`` + ``cnn.json``. The sidecar names
-the recognizer (``"model": "cnn"``), its class list and architecture, and says how it
-was trained (command, data, seed) and what it scored.
+A model on disk is one weights file (a zip: ``.npz`` for NumPy models, ``.pt`` for torch
+ones) that carries its *sidecar* inside, as the member ``ocr_cli.json``: the recognizer
+(``"model": "cnn"``), its class list and architecture, how it was trained (command, data,
+seed) and what it scored. A copy of the sidecar, ``cnn.json`` beside ``cnn.pt``, is there to
+be read by people (and listed by :mod:`.catalog`). Saving replaces the weights file in one
+rename, so at every moment the file holds either the old model with its own description or
+the new one with its own; the copy is written after it. A copy that does not match its
+weights file (a save interrupted between the two, or files from different runs) is detected:
+loading by the weights file uses the description inside with a warning, loading by the copy
+is an error. Files saved before the sidecar moved inside (a separate ``.json`` only) still load.
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ocr_cli.errors import OcrError
+from ocr_cli.errors import OcrError, warn
 from ocr_cli.fileio import read_json
 from ocr_cli.recognizers import INFERENCE, REGISTRY
 from ocr_cli.registry import lookup
@@ -145,14 +151,16 @@ class Recognizer:
             raise OcrError(f"not a {cls.name} architecture: {arch} ({e})") from None
 
     def save(self, path: str | Path, info: dict | None = None) -> Path:
-        """Write weights and sidecar (atomically); ``info`` adds training details and metrics."""
+        """Write the model file, sidecar inside, in one atomic replace; then the sidecar's copy
+        beside it. ``info`` adds training details and metrics. Returns the weights path."""
         from ocr_cli.fileio import atomic_path, write_json
 
         path = Path(path).with_suffix(self.weights_suffix)
+        meta = {"model": self.name, "classes": self.classes, "arch": self.arch(), **(info or {})}
         with atomic_path(path) as tmp:
             self.save_weights(tmp)
-        write_json(path.with_suffix(".json"), {"model": self.name, "classes": self.classes,
-                                               "arch": self.arch(), **(info or {})})
+            embed_sidecar(tmp, meta)
+        write_json(sidecar_path(path), meta)
         return path
 
 
@@ -166,30 +174,123 @@ def sidecar_path(path: str | Path) -> Path:
     return Path(path).with_suffix(".json")
 
 
+SIDECAR_MEMBER = "ocr_cli.json"  # the sidecar's name inside a model file (under torch's archive folder in a .pt)
+
+
+def embed_sidecar(path: str | Path, meta: dict) -> None:
+    """Add ``meta`` to the model file ``path`` (a zip just written by ``save_weights``)."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        names = zf.namelist()
+        pkl = next((n for n in names if n == "data.pkl" or n.endswith("/data.pkl")), None)
+        prefix = pkl[: -len("data.pkl")] if pkl else ""  # torch reads only members under its archive folder
+        if prefix + SIDECAR_MEMBER in names:
+            raise OcrError(f"{path}: already holds a sidecar")
+        zf.writestr(prefix + SIDECAR_MEMBER, json.dumps(meta, indent=1) + "\n")
+
+
+def embedded_sidecar(path: str | Path) -> dict | None:
+    """The sidecar inside the model file ``path`` (None for a file saved before sidecars moved inside)."""
+    import json
+
+    from ocr_cli.fileio import MAX_TEXT_BYTES, open_zip, zip_member
+
+    with open_zip(path) as zf:
+        found = [n for n in zf.namelist() if n == SIDECAR_MEMBER or n.endswith("/" + SIDECAR_MEMBER)]
+        if not found:
+            return None
+        if len(found) > 1:
+            raise OcrError(f"{path}: holds {len(found)} sidecars")
+        try:
+            return json.loads(zip_member(zf, found[0], path, MAX_TEXT_BYTES).decode("utf-8"))
+        except (ValueError, RecursionError) as e:  # bad UTF-8 or JSON
+            raise OcrError(f"{path}: its sidecar is not valid JSON ({str(e)[:80]})") from None
+
+
+def write_model_file(source: str | Path, target: str | Path, meta: dict) -> Path:
+    """Copy the model file ``source`` to ``target`` with ``meta`` as its sidecar (inside, and the
+    copy beside ``target``): a model's weights under a new description, e.g. calibrated."""
+    import zipfile
+
+    from ocr_cli.fileio import atomic_path, open_zip, write_json, zip_member
+
+    target = Path(target)
+    with open_zip(source) as zf, atomic_path(target) as tmp:
+        with zipfile.ZipFile(tmp, "w") as out:
+            for info in zf.infolist():
+                if not info.filename.endswith(SIDECAR_MEMBER):
+                    out.writestr(info, zip_member(zf, info.filename, source))
+        embed_sidecar(tmp, meta)
+    write_json(sidecar_path(target), meta)
+    return target
+
+
+def _beside(path: Path) -> Path:
+    """The weights file of a sidecar copy ``path`` (``x.json`` -> ``x.pt`` or ``x.npz``)."""
+    found = [w for w in (path.with_suffix(".pt"), path.with_suffix(".npz")) if w.exists() or w.is_symlink()]
+    if len(found) > 1:
+        raise OcrError(f"{path}: both {found[0].name} and {found[1].name} are beside it; give the weights file")
+    return found[0] if found else path.with_suffix(".pt")
+
+
 def read_model_meta(path: str | Path) -> tuple[dict, Path]:
     """A saved model's checked sidecar and the path of its weights: ``(meta, weights)``.
 
-    ``path`` is the weights file or the sidecar. The sidecar must name a known recognizer,
-    a class list (a string) and an architecture (an object).
+    ``path`` is the weights file or the sidecar's copy. The sidecar is the one inside the
+    weights file (or, for files saved before it moved there, the ``.json`` beside them). It
+    must name a known recognizer, a class list (a string) and an architecture (an object).
     """
     path = Path(path)
     if not path.exists() and not path.is_symlink():
         raise OcrError(f"{path}: no such model file")
-    sidecar = sidecar_path(path)
-    if not sidecar.exists() and not sidecar.is_symlink():
-        raise OcrError(f"{path}: its sidecar {sidecar.name} is missing (a model is weights + JSON sidecar)")
-    meta = read_json(sidecar, "model sidecar")
+    by_copy = path.suffix == ".json"
+    weights, copy = (_beside(path), path) if by_copy else (path, sidecar_path(path))
+    inside = embedded_sidecar(weights) if weights.exists() or weights.is_symlink() else None
+    if inside is None:  # saved before sidecars moved inside: the pair
+        if not copy.exists() and not copy.is_symlink():
+            raise OcrError(f"{path}: its sidecar {copy.name} is missing (a model is weights + JSON sidecar)")
+        meta, where = read_json(copy, "model sidecar"), copy
+    else:
+        meta, where = inside, weights
+        _compare_copy(copy, weights, inside, by_copy)
+    _check_meta(meta, where)
+    return meta, weights
+
+
+def _compare_copy(copy: Path, weights: Path, inside: dict, by_copy: bool) -> None:
+    """A sidecar copy that differs from the sidecar inside its weights file: an error when the
+    copy is what was asked for, else a warning (the weights file describes itself)."""
+    if not copy.exists() and not copy.is_symlink():
+        return
+    try:
+        same = read_json(copy, "model sidecar") == inside
+    except OcrError as e:
+        if by_copy:
+            raise
+        warn(f"{e}; using the sidecar inside {weights.name}")
+        return
+    if same:
+        return
+    why = (f"{copy} does not describe {weights.name} (another save of the model, or a save interrupted "
+           "before the copy was rewritten)")
+    if by_copy:
+        raise OcrError(f"{why}; give {weights} to load that model with its own sidecar")
+    warn(f"{why}; using the sidecar inside {weights.name}")
+
+
+def _check_meta(meta, where: Path) -> None:
     if not isinstance(meta, dict) or not isinstance(meta.get("model"), str) or "classes" not in meta:
-        raise OcrError(f"{sidecar}: not an ocr-cli model sidecar (needs 'model' and 'classes')")
+        raise OcrError(f"{where}: not an ocr-cli model sidecar (needs 'model' and 'classes')")
     if not isinstance(meta.setdefault("arch", {}), dict):
-        raise OcrError(f"{sidecar}: 'arch' must be an object of architecture parameters")
+        raise OcrError(f"{where}: 'arch' must be an object of architecture parameters")
     try:
         check_classes(meta["classes"])
     except OcrError as e:
-        raise OcrError(f"{sidecar}: {e}") from None
+        raise OcrError(f"{where}: {e}") from None
     if meta["model"] not in REGISTRY:
-        raise OcrError(f"{sidecar}: unknown model {str(meta['model'])[:40]!r}; choose one of: {', '.join(REGISTRY)}")
-    return meta, path.with_suffix(weights_suffix(meta["model"]))
+        raise OcrError(f"{where}: unknown model {str(meta['model'])[:40]!r}; choose one of: {', '.join(REGISTRY)}")
 
 
 def weights_suffix(name: str) -> str:
@@ -216,7 +317,7 @@ def load_recognizer(path: str | Path, inference: bool = False) -> Recognizer:
     try:
         rec = cls.from_arch(meta["classes"], **meta["arch"])
     except OcrError as e:
-        raise OcrError(f"{sidecar_path(path)}: {e}") from None
+        raise OcrError(f"{path}: {e}") from None
     try:
         rec.load_weights(weights)
     except OcrError:

@@ -103,7 +103,7 @@ def load_numpy_cnn(path: str | Path) -> NumpyCNN | None:
     try:
         arch = check_cnn_arch(len(meta["classes"]), **meta["arch"])
     except (OcrError, TypeError) as e:
-        raise OcrError(f"{weights.with_suffix('.json')}: {e}") from None
+        raise OcrError(f"{path}: {e}") from None
     rec = NumpyCNN(meta["classes"], read_state_dict(weights), arch["channels"], arch["hidden"], source=weights)
     rec.info = meta
     return rec
