@@ -30,11 +30,10 @@ def read_image_array(image, recognizer, field: bool | None = None, **options):
     """Read one page image (an array, as :func:`~ocr_cli.page.read_page` takes it) as a page or,
     with ``field`` (None: when the image is shaped like one), as one form field, read upright."""
     from ocr_cli.page import read_page
-    from ocr_cli.page.evaluate import is_field_crop
-    from ocr_cli.page.fields import read_field
+    from ocr_cli.page.fields import is_field, read_field
 
     if field is None:
-        field = is_field_crop(image.shape[:2])
+        field = is_field(image)
     if field:
         options.pop("rotate", None)
     return (read_field if field else read_page)(image, recognizer, **options)

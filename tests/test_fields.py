@@ -108,3 +108,15 @@ def test_eval_and_extract_options(tmp_path):
     assert r.exit_code == 2 and "--chars" in r.output
     r = CliRunner().invoke(cli, ["extract", str(tmp_path / "f.png"), "--lexicon", str(tmp_path / "none.txt")])
     assert r.exit_code == 1 and "cannot read the word list" in r.output
+
+
+def test_a_small_photo_of_a_page_is_not_taken_for_a_field():
+    from ocr_cli.data.photos import photo
+    from ocr_cli.page.fields import is_field
+
+    page, _ = photo(seed=101, n_lines=3, n_words=3, scale=0.3)  # 3 lines, shaped like a field
+    h, w = page.shape[:2]
+    assert h <= 160 and w >= 3 * h and not is_field(page)
+    line, _ = photo(seed=101, n_lines=1, n_words=3, scale=0.3)
+    assert is_field(line)
+    assert is_field(np.full((40, 300), 0.95, np.float32))  # a blank field is still a field

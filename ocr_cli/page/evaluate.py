@@ -19,7 +19,6 @@ from pathlib import Path
 
 from ocr_cli.inputs import IMAGE_SUFFIXES, folder_files
 
-FIELD_MAX_H = 160  # taller images are pages (a line or field crop of handwriting is lower)
 
 
 def edit_distance(a, b) -> int:
@@ -58,25 +57,19 @@ def rates(c: dict) -> dict:
     }
 
 
-def is_field_crop(shape) -> bool:
-    """Whether an image of ``shape`` (H, W) is a crop of one line or form field rather than a
-    page: at most ``FIELD_MAX_H`` pixels high and at least three times as wide as high."""
-    return shape[0] <= FIELD_MAX_H and shape[1] >= 3 * shape[0]
-
-
 def _score_page(task):
     """Read and score one page in a worker: the page's report entry, or ``{"error": ...}``."""
     from ocr_cli.workers import worker_recognizer
     from ocr_cli.errors import OcrError
     from ocr_cli.fileio import read_image
-    from ocr_cli.page.fields import read_field
+    from ocr_cli.page.fields import is_field, read_field
     from ocr_cli.page.pipeline import read_page
 
     name, image, truth, field, chars, lexicon = task
     start = time.perf_counter()
     try:
         grey = read_image(image, colour=True)
-        field = is_field_crop(grey.shape[:2]) if field is None else field
+        field = is_field(grey) if field is None else field
         page = (read_field if field else read_page)(grey, worker_recognizer(), chars=chars, lexicon=lexicon)
     except OcrError as e:
         return {"image": name, "error": str(e)}
@@ -105,7 +98,7 @@ def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | Non
     sub-folders; ``jobs`` pages are read at once (:func:`~ocr_cli.workers.ordered_map`).
     ``field`` True reads each image as one form field (:func:`~ocr_cli.page.fields.read_field`:
     only the handwritten field is read and scored), False as a page, None decides per image
-    (:func:`is_field_crop`); ``chars`` (allowed classes) and ``lexicon`` go to the reader;
+    (:func:`~ocr_cli.page.fields.is_field`); ``chars`` (allowed classes) and ``lexicon`` go to the reader;
     ``images`` scores only those files of ``directory``.
     """
     from ocr_cli.workers import ordered_map, use_recognizer

@@ -16,6 +16,8 @@ import numpy as np
 from ocr_cli.page import binarize, morph, segment
 
 FIELD_HEIGHT = 128  # a crop is enlarged to at least this height: its letters then reach page size
+FIELD_MAX_H = 160  # taller images are pages (a line or field crop of handwriting is lower)
+PAGE_LINES = 3  # an image this small with this many whole lines of writing is a page
 SLIVER = 0.6  # ink cut by the top or bottom edge and lower than this fraction of a whole character
 STRIP = 0.05  # ink on the left or right edge and narrower than this fraction of the crop's width
 # Printed labels of the forms in ../shared/data/words (and their English kin), as the
@@ -131,6 +133,28 @@ def field_line(lines: list, boxes: np.ndarray, height: int, proba: np.ndarray, c
 
     fields = [line for line in lines if not label_like(line)] or lines
     return min(fields, key=offset)
+
+
+def is_field(image) -> bool:
+    """Whether an image is a crop of one form field or line rather than a page: at most
+    ``FIELD_MAX_H`` pixels high, at least three times as wide, and holding fewer than
+    ``PAGE_LINES`` whole lines of writing (a small photo of a page can be shaped like a
+    field too; a field crop's slivers of the fields above and below are cut by its edges).
+    """
+    from ocr_cli.page.pipeline import find_characters
+
+    h, w = np.asarray(image).shape[:2]
+    if h > FIELD_MAX_H or w < 3 * h:
+        return False
+    found = find_characters(image)
+    if not found.lines:
+        return True
+    heights = [np.median([found.boxes[k, 1] - found.boxes[k, 0] for word in words for k in word]) for words in found.lines]
+    whole = [words for words, lh in zip(found.lines, heights)
+             if sum(map(len, words)) >= 2 and lh >= 0.6 * max(heights)
+             and found.boxes[[k for word in words for k in word], 0].min() > 0
+             and found.boxes[[k for word in words for k in word], 1].max() < found.labels.shape[0]]
+    return len(whole) < PAGE_LINES
 
 
 def read_field(image, recognizer, chars=None, lexicon=None):
