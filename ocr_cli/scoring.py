@@ -100,7 +100,7 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def calibrate_model(weights, datasets: str, out, data_dir=None, check: str | None = None) -> dict:
+def calibrate_model(weights, datasets: str, out, data_dir=None, check: str | None = None, command: str | None = None) -> dict:
     """Fit a model's calibration temperature and write the calibrated model into ``out``.
 
     The temperature is fitted on one half of the held-out parts of ``datasets`` (a fixed
@@ -108,7 +108,8 @@ def calibrate_model(weights, datasets: str, out, data_dir=None, check: str | Non
     and after, so the fit is never scored on its own samples; ``check`` names further sources
     scored whole (e.g. ``mnist:DIR``, the real test digits). ``out`` receives the weights
     (copied) and the sidecar with ``"calibration"`` added, plus ``reliability.png``; the
-    input model is never modified. Returns the report that was put in the sidecar.
+    input model is never modified. ``command`` (how to rerun this) goes into the report.
+    Returns the report that was put in the sidecar.
     """
     from pathlib import Path
 
@@ -132,7 +133,7 @@ def calibrate_model(weights, datasets: str, out, data_dir=None, check: str | Non
     fit = heldout_mask(Y, 0.5)
     t = fit_temperature(P[fit], Y[fit])
     after = apply_temperature(P[~fit], t)
-    report = {"temperature": round(t, 4), "fitted_on": f"half of the held-out parts of {', '.join(specs)} "
+    report = {"temperature": round(t, 4), "command": command, "fitted_on": f"half of the held-out parts of {', '.join(specs)} "
               f"({int(fit.sum())} samples)", "ece_before": round(ece(*top(P[~fit], Y[~fit])), 4),
               "ece_after": round(ece(*top(after, Y[~fit])), 4), "scored_on": f"the other half ({int((~fit).sum())})"}
     curves = {"before (T = 1)": top(P[~fit], Y[~fit]),

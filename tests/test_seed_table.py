@@ -91,3 +91,19 @@ def test_absent_data_is_marked(tmp_path):
     seed_rows = rows[:len(seed_table.SEED_ROWS)]
     assert all(r["acc"] is None for r in seed_rows)
     assert "data absent" in seed_table.format_row(seed_rows[0])
+
+
+def test_the_mnist_row_on_the_real_test_set_scores_the_shipped_cnn(tmp_path):
+    import gzip
+
+    d = tmp_path / "mnist"
+    d.mkdir()
+    images = np.zeros((4, 28, 28), np.uint8)
+    images[:, 4:24, 12:16] = 255  # four upright 1s
+    for name, arr in (("t10k-images-idx3-ubyte.gz", images), ("t10k-labels-idx1-ubyte.gz", np.ones(4, np.uint8))):
+        header = bytes([0, 0, 0x08, arr.ndim]) + np.array(arr.shape, ">u4").tobytes()
+        with gzip.open(d / name, "wb") as f:
+            f.write(header + arr.tobytes())
+    row = seed_table.shipped_mnist_row(tmp_path)
+    assert row["n_test"] == 4 and row["acc"] == 1.0 and row["seed"] == 0.978
+    assert seed_table.shipped_mnist_row(tmp_path / "mnist" / "none") is None

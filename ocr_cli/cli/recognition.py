@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ocr_cli.cli.options import data_dir_option, needs, page_model_options
+from ocr_cli.cli.options import command_line, data_dir_option, needs, page_model_options
 
 
 @click.command()
@@ -42,7 +42,8 @@ def score(dataset, model, weights, heldout, split, n, data_dir, as_json):
 @click.option("--check", default=None, help="Further sources scored whole, before and after (e.g. mnist:DIR, the real test digits).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the calibrated copy of the model.")
 @data_dir_option
-def calibrate(weights, dataset, check, out, data_dir):
+@click.pass_context
+def calibrate(ctx, weights, dataset, check, out, data_dir):
     """Fit a temperature so the model's confidences match its accuracy; write a calibrated copy.
 
     Fitted on half of the held-out parts, the expected calibration error (ECE) is reported
@@ -50,7 +51,7 @@ def calibrate(weights, dataset, check, out, data_dir):
     """
     from ocr_cli.scoring import calibrate_model
 
-    r = calibrate_model(weights, dataset, out, data_dir=data_dir, check=check)
+    r = calibrate_model(weights, dataset, out, data_dir=data_dir, check=check, command=command_line(ctx, "ocr calibrate"))
     click.echo(f"temperature {r['temperature']:.3f} (fitted on {r['fitted_on']})")
     click.echo(f"ECE on {r['scored_on']}: {100 * r['ece_before']:.1f}% before, {100 * r['ece_after']:.1f}% after")
     for s, c in r.get("check", {}).items():
