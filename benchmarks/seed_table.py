@@ -105,7 +105,7 @@ def shipped_mnist_row(data_dir: Path) -> dict | None:
     rec = load_recognizer(default_model_path("cnn"), inference=True)
     acc = float((rec.predict_proba(X).argmax(axis=1) == y).mean())
     return {"model": "cnn", "data": "mnist (real test set)", "seed": 0.978, "acc": acc, "n_train": "shipped",
-            "n_test": len(y), "what": "Q7.1.2 on the real test digits: the shipped cnn (models/cnn.json), 36-way"}
+            "n_test": len(y), "what": "Q7.1.2 on the real test digits: the shipped cnn, 36-way"}
 
 
 def table(data_dir: Path, epochs=None, threads: int = 1, out=Path("runs/seed_table"), n=None, log=print,
