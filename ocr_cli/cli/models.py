@@ -59,7 +59,7 @@ def show(name):
     path = resolve_model(name)
     meta, _ = read_model_meta(path)
     stages = training_commands(meta)
-    click.echo(f"# {name}: a {meta['model']} model, {path}")
+    click.echo(f"# {name} ({meta['model']}): {path}")
     for k, stage in enumerate(stages, 1):
         step = f"stage {k} of {len(stages)}, " if len(stages) > 1 else ""
         click.echo(f"# {step}trained by {stage['code'] or 'an unrecorded code version'}")
