@@ -190,7 +190,8 @@ def case_empty_pkl(tmp):
 
 
 def case_hidden_bomb(tmp):
-    path = tiny_mlp(tmp)
+    """A few-byte sidecar asking for 1.5 M hidden units: inside the model file and as its copy."""
+    path = hf.sidecar_only(tmp / "m.npz", hf.mlp_sidecar([1_500_000]), inside=True)
     path.with_suffix(".json").write_text(json.dumps(hf.mlp_sidecar([1_500_000])))
     return ["extract", "--weights", path.name, PAGE]
 

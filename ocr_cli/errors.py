@@ -23,3 +23,7 @@ def warn(message: str) -> None:
     import warnings
 
     warnings.warn(message, OcrWarning, stacklevel=3)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that clean-ups run; work that only adds (figures) is skipped."""

@@ -316,6 +316,18 @@ def test_folder_and_pages_datasets_refuse_a_fifo_inside(tmp_path):
     one_line_error(load_dataset, f"pages:{pages}", match="no page image with a .txt")
 
 
+def test_word_lists_and_ground_truths_are_read_bounded_and_never_from_a_fifo(tmp_path):
+    from ocr_cli.page.lexicon import Lexicon
+
+    fifo = hf.make_fifo(tmp_path / "words.txt")
+    one_line_error(Lexicon.from_file, fifo, CLASSES, match="is a FIFO")
+    one_line_error(Lexicon.from_file, "/dev/zero", CLASSES, match="is a device")
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:
+        f.truncate(65 << 20)  # sparse: 65 MB of nothing, no disk used
+    one_line_error(Lexicon.from_file, big, CLASSES, match="larger than the 64 MB")
+
+
 # --- bad values inside well-formed files ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("content", [b"", b"this is not a MATLAB file\n" * 20, b"MATLAB 5.0 MAT-file" + b"\0" * 200])
@@ -669,11 +681,11 @@ def test_sigterm_to_ocr_train_keeps_the_model_and_leaves_nothing_running(tmp_pat
                and _parent_of(int(d.name)) == p.pid]
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=20) == 130
-    assert "interrupted: keeping the best model so far" in p.stdout.read()
+    assert "interrupted: keeping the best model so far (no figures drawn)" in p.stdout.read()
     time.sleep(0.5)
     assert workers and not any(_running(w) for w in workers)
     files = sorted(f.name for f in (tmp_path / "run").iterdir())
-    assert files == ["confusion.png", "curves.png", "first_layer.png", "mlp.json", "mlp.npz"], files  # no temp, no lock
+    assert files == ["mlp.json", "mlp.npz"], files  # no temporary file, no lock (and no figures: asked to end now)
     load_recognizer(tmp_path / "run" / "mlp.npz")
 
 

@@ -21,7 +21,7 @@ from ocr_cli.cli.models import models
 from ocr_cli.cli.pages import eval_pages, extract
 from ocr_cli.cli.recognition import calibrate, score
 from ocr_cli.cli.training import adapt, finetune, train
-from ocr_cli.errors import OcrError, OcrWarning, UsageError
+from ocr_cli.errors import OcrError, OcrWarning, Terminated, UsageError
 
 
 NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2 (8.1 prints the help itself)
@@ -89,7 +89,7 @@ for _command in (extract, eval_pages, models, score, calibrate, train, finetune,
 def _terminate(signum, frame):
     """SIGTERM ends a command like Ctrl-C: clean-ups run (temporary files, the training
     worker, the results folder's lock) and training keeps the best model so far."""
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None, _default=None):

@@ -27,8 +27,10 @@ def word_files(path) -> list[tuple[Path, str]]:
     root = Path(path)
     if not root.is_dir():
         raise OcrError(f"{root}: not a directory")
-    pairs = [(f, f.with_suffix(".txt").read_text(errors="replace").strip()) for f in sorted(root.iterdir())
-             if f.suffix.lower() in IMAGE_SUFFIXES and f.with_suffix(".txt").is_file()]
+    from ocr_cli.fileio import read_bytes
+
+    pairs = [(f, read_bytes(f.with_suffix(".txt"), 1 << 20, "word's text").decode("utf-8", errors="replace").strip())
+             for f in sorted(root.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES and f.with_suffix(".txt").is_file()]
     if not pairs:
         raise OcrError(f"{root}: no image with a <stem>.txt of its text beside it")
     return pairs

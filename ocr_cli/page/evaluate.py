@@ -101,8 +101,9 @@ def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | Non
     (:func:`~ocr_cli.page.fields.is_field`); ``chars`` (allowed classes) and ``lexicon`` go to the reader;
     ``images`` scores only those files of ``directory``.
     """
-    from ocr_cli.workers import ordered_map, use_recognizer
     from ocr_cli.errors import OcrError
+    from ocr_cli.fileio import read_text
+    from ocr_cli.workers import ordered_map, use_recognizer
 
     directory = Path(directory)
     if not directory.is_dir():
@@ -116,9 +117,9 @@ def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | Non
             skipped.append(name)
             continue
         try:
-            truth = truth_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            errors.append(f"{truth_file}: cannot read the ground truth ({e})")
+            truth = read_text(truth_file, what="ground truth")
+        except OcrError as e:  # unreadable, not UTF-8, or larger than any page's text
+            errors.append(str(e))
             continue
         tasks.append((name, image, truth, field, chars, lexicon))
     if not images:

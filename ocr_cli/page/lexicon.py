@@ -65,11 +65,13 @@ class Lexicon:
 
     @classmethod
     def from_file(cls, path, classes: str) -> "Lexicon":
+        from ocr_cli.fileio import read_bytes
+
         path = Path(path)
-        try:
-            text = path.read_text(errors="replace")
-        except OSError as e:
-            raise OcrError(f"{path}: cannot read the word list ({e.strerror or e})") from None
+        try:  # a regular file of at most 64 MB (a FIFO would block, /dev/zero never ends)
+            text = read_bytes(path, 64 << 20, "word list").decode("utf-8", errors="replace")
+        except OcrError as e:
+            raise OcrError(f"cannot read the word list: {e}") from None
         lex = cls(text.splitlines(), classes)
         if not lex.words:
             raise OcrError(f"{path}: no words of letters A-Z in it (one word per line)")

@@ -45,11 +45,12 @@ def train(cfg: TrainConfig, mix, rec=None, log=print) -> report.RunResult:
 
     ``rec`` trains that recognizer (e.g. one prepared by :mod:`.finetune`) instead of the one
     ``cfg`` names. Returns a :class:`~.report.RunResult`. Ctrl-C stops after the current
-    batch: the best model so far stays on disk and the figures are drawn from the epochs done.
+    batch: the best model so far stays on disk and the figures are drawn from the epochs done
+    (not after SIGTERM: the process is asked to end now).
     """
-    from ocr_cli.recognizers import get_recognizer_class
-
+    from ocr_cli.errors import Terminated
     from ocr_cli.fileio import locked_folder
+    from ocr_cli.recognizers import get_recognizer_class
 
     cfg = cfg.resolved(type(rec).defaults if rec is not None else get_recognizer_class(cfg.model).defaults)
     if mix.epoch_size() == 0:
@@ -61,16 +62,17 @@ def train(cfg: TrainConfig, mix, rec=None, log=print) -> report.RunResult:
         info = report.provenance(cfg, mix, rec)
         result = report.RunResult(None, [])
         t0 = time.time()
+        terminated = False
         try:
             _epochs(cfg, mix, rec, step, info, result, log, t0)
-        except KeyboardInterrupt:
-            result.interrupted = True
-            log("interrupted: keeping the best model so far" if result.model_path
-                else "interrupted before the first epoch ended: no model written")
+        except KeyboardInterrupt as e:
+            result.interrupted, terminated = True, isinstance(e, Terminated)
+            log("interrupted: keeping the best model so far" + (" (no figures drawn)" if terminated else "")
+                if result.model_path else "interrupted before the first epoch ended: no model written")
         finally:
             mix.close()
         result.seconds = time.time() - t0
-        return report.finish(result, cfg, mix, W_init) if result.history else result
+        return report.finish(result, cfg, mix, W_init) if result.history and not terminated else result
 
 
 def _epochs(cfg: TrainConfig, mix, rec, step, info: dict, result: report.RunResult, log, t0: float) -> None:
@@ -95,8 +97,9 @@ def _epochs(cfg: TrainConfig, mix, rec, step, info: dict, result: report.RunResu
                 if result.model_path is None:  # a previous run's figures must not stay beside this run's model
                     for name in report.FIGURES:
                         (Path(cfg.out) / name).unlink(missing_ok=True)
+                result.metrics = report.metrics(stats)
                 result.model_path = rec.save(Path(cfg.out) / rec.name, {
-                    **info, "metrics": report.metrics(stats), "history": result.history,
+                    **info, "metrics": result.metrics, "history": result.history,
                     "train_seconds": stats["seconds"], **cfg.sidecar})
                 line += "  *saved"
             log(line)
