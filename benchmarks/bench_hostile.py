@@ -359,6 +359,7 @@ def case_two_trains_one_out(tmp):
     t0 = time.time()
     while not (tmp / "run" / "mlp.npz").exists() and time.time() - t0 < 30:
         time.sleep(0.1)
+    os.killpg(first.pid, signal.SIGSTOP)  # it holds the folder but writes nothing while the second one tries
     CLEANUP.append(lambda: os.killpg(first.pid, signal.SIGKILL))
     return [*TRAIN[:-2], "--out", "run"]
 
