@@ -104,6 +104,16 @@ def test_a_valid_crafted_cnn_loads(tmp_path):
     assert np.allclose(load_numpy_cnn(path).predict_proba(X), load_recognizer(path).predict_proba(X), atol=1e-5)
 
 
+def test_pretrained_squeezenet_weights_go_through_the_same_checks(tmp_path, monkeypatch):
+    from ocr_cli.recognizers.squeezenet import imagenet_state_dict
+
+    monkeypatch.setattr(fileio, "MAX_ZIP_BYTES", 8 << 20)
+    one_line_error(imagenet_state_dict, hf.zip_bomb_cnn(tmp_path / "bomb.pth", gigabytes=1 / 64), match="would inflate")
+    one_line_error(imagenet_state_dict, hf.make_fifo(tmp_path / "fifo.pth"), match="is a FIFO")
+    path = hf.crafted_cnn(tmp_path / "stride.pth", override={"head.2.weight": {"stride": (2**20, 1)}})
+    one_line_error(imagenet_state_dict, path, match="reaches past its storage")
+
+
 @pytest.mark.parametrize("damage,match", [
     ("deflate", "is corrupt"),  # was zlib.error
     ("encrypted", "is encrypted"),  # was RuntimeError

@@ -72,13 +72,21 @@ def imagenet_state_dict(source: str | Path | None = None) -> dict:
         except OSError as e:  # URLError and socket errors are OSErrors
             raise OcrError(f"cannot download ImageNet SqueezeNet weights ({e}); "
                            "pass --pretrained PATH to a local squeezenet1_1 weights file") from None
+    import zipfile
+
+    from ocr_cli.fileio import MAX_ZIP_BYTES, open_input
+    from ocr_cli.recognizers.ptfile import read_state_dict
+
     path = Path(source)
-    if not path.is_file():
-        raise OcrError(f"{path}: no such weights file")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # pickle, zip and torch errors alike mean "not a weights file"
-        raise OcrError(f"{path}: not a torch weights file ({type(e).__name__})") from None
+    with open_input(path, MAX_ZIP_BYTES, "weights file") as f:  # a regular file of bounded size
+        is_zip = zipfile.is_zipfile(f)
+    if is_zip:  # torch's format since 1.6: the checked reader every model goes through
+        state = {k: torch.from_numpy(v) for k, v in read_state_dict(path).items()}
+    else:  # torchvision's own older files; sizes bounded by the file's
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # pickle and torch errors alike mean "not a weights file"
+            raise OcrError(f"{path}: not a torch weights file ({type(e).__name__})") from None
     if not isinstance(state, dict) or "features.0.weight" not in state:
         raise OcrError(f"{path}: not a squeezenet1_1 state dict (no 'features.0.weight')")
     return state
