@@ -34,9 +34,10 @@ def resize(a: np.ndarray, shape) -> np.ndarray:
     return np.asarray(Image.fromarray(np.ascontiguousarray(a, np.float32), mode="F").resize((w, h), mode))
 
 
-def downscale(grey: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
-    """Shrink ``grey`` so its longer side is at most ``long_side``; return it (float32) and the scale used."""
-    scale = min(1.0, long_side / max(grey.shape))
+def downscale(grey: np.ndarray, long_side: int, enlarge: bool = False) -> tuple[np.ndarray, float]:
+    """Shrink ``grey`` so its longer side is at most ``long_side`` (with ``enlarge``, also
+    enlarge it to that); return it (float32) and the scale used."""
+    scale = long_side / max(grey.shape) if enlarge else min(1.0, long_side / max(grey.shape))
     shape = (max(1, round(grey.shape[0] * scale)), max(1, round(grey.shape[1] * scale)))
     return resize(grey, shape), scale
 

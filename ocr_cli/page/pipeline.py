@@ -26,6 +26,7 @@ from ocr_cli.page.sheet import chroma, find_sheet
 WORK_SIDE = 1600  # longer side of the working image: a 12 MP photo shrinks ~2.5× (fast)
 MIN_CHAR_PX = 32  # if characters come out smaller than this, work at a higher resolution
 MAX_WORK_SIDE = 4000  # ... but never larger than this (bounded work for any input)
+MAX_UPSCALE = 3.0  # a small image with small writing is enlarged up to this much
 MAX_MARKS = 1500  # more candidate characters than this is texture or noise, not a page of handwriting
 NOISE_MARKS = 300  # ... and so are this many that form no text lines
 TINY_CHAR_PX = 7  # characters smaller than this in the photo cannot be read reliably
@@ -180,8 +181,9 @@ def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules
     Parameters
     ----------
     image : (H, W) grey or (H, W, 3) RGB array (see :func:`as_grey_and_colour`)
-    work_side : longer side of the working image; raised (up to ``MAX_WORK_SIDE``) when the
-        characters come out smaller than ``MIN_CHAR_PX``
+    work_side : longer side of the working image; raised (up to ``MAX_WORK_SIDE``, and for
+        a small image up to ``MAX_UPSCALE`` times its size) when the characters come out
+        smaller than ``MIN_CHAR_PX``
     sheet : find the sheet of paper and ignore what lies outside it
     remove_rules : remove printed rules, grids and margins (telling a pen from the rules by
         colour too, in a colour photo)
@@ -189,7 +191,7 @@ def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules
     grey, rgb = as_grey_and_colour(image)
     found_sheet, notes = None, []
     for attempt in range(2):
-        small, scale = binarize.downscale(grey, work_side)
+        small, scale = binarize.downscale(grey, work_side, enlarge=attempt > 0)
         colour = opponent_colour(_resize_rgb(rgb, small.shape)) if rgb is not None else None
         if sheet and attempt == 0:
             found_sheet = find_sheet(small, np.hypot(colour[..., 0], colour[..., 1]) if colour is not None else None)
@@ -214,9 +216,10 @@ def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules
             mask, removed = rules.remove_rules(mask, faint, contrast, tint)
         _, boxes, areas = segment.components(mask)
         char_h = segment.typical_height(boxes, areas=areas)
-        if attempt or scale >= 1 or char_h >= MIN_CHAR_PX or char_h == 0 or work_side >= MAX_WORK_SIDE:
+        if attempt or scale >= MAX_UPSCALE or char_h >= MIN_CHAR_PX or char_h == 0 or work_side >= MAX_WORK_SIDE:
             break
-        work_side = min(MAX_WORK_SIDE, int(work_side * min(1 / scale, 1.25 * MIN_CHAR_PX / char_h)))
+        scale = min(MAX_UPSCALE, scale * 1.25 * MIN_CHAR_PX / char_h)  # small writing: a finer grid (or enlarged)
+        work_side = min(MAX_WORK_SIDE, int(max(grey.shape) * scale))
     if removed:
         notes.append(f"printed lines removed ({removed} px)")
     return Ink(contrast, mask, to_image, notes)
