@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ocr_cli.calibration import calibrated
-from ocr_cli.page import binarize, geometry, layout as lay, morph, rules, segment
+from ocr_cli.page import binarize, geometry, layout as lay, rules, segment
 from ocr_cli.page.crops import crop_samples
 from ocr_cli.page.decode import choose_merges, choose_splits, consistent_words, reading, sureness
 from ocr_cli.page.fields import field_line
 from ocr_cli.page.lexicon import rescore, restrict
 from ocr_cli.page.result import Char, Line, Page, Word
-from ocr_cli.page.sheet import chroma, find_sheet
+from ocr_cli.page.sheet import find_sheet
 
 WORK_SIDE = 1600  # longer side of the working image: a 12 MP photo shrinks ~2.5× (fast)
 MIN_CHAR_PX = 32  # if characters come out smaller than this, work at a higher resolution
@@ -133,15 +133,6 @@ def opponent_colour(rgb: np.ndarray) -> np.ndarray:
     return np.stack([r - g, b - (r + g) / 2], axis=-1)
 
 
-def local_paper(colour: np.ndarray, ink: np.ndarray, window: int = 31) -> np.ndarray:
-    """The paper's own colour around each pixel (the mean over a ``window`` of the pixels
-    that are not ``ink``): a lamp's warm light or a tinted sheet, which ink and printed
-    lines under it share, so that only colour against it tells a pen from a rule."""
-    paper = (~ink).astype(np.float32)
-    weight = np.maximum(morph.mean_filter(paper, window), 1e-3)
-    return np.stack([morph.mean_filter(colour[..., c] * paper, window) / weight for c in range(2)], axis=-1)
-
-
 def _working(channels: list, scale: float, sheet):
     """The working images (the sheet cut out or rectified) of ``channels`` (the input
     downscaled by ``scale``, grey first), their map back to the input image, and the sheet's
@@ -212,8 +203,7 @@ def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules
         removed = 0
         if remove_rules and thresholds is not None:
             faint = binarize.faint(contrast, thresholds) | mask
-            tint = colour - local_paper(colour, faint) if colour is not None else None
-            mask, removed = rules.remove_rules(mask, faint, contrast, tint)
+            mask, removed = rules.remove_rules(mask, faint, contrast, colour)
         _, boxes, areas = segment.components(mask)
         char_h = segment.typical_height(boxes, areas=areas)
         if attempt or scale >= MAX_UPSCALE or char_h >= MIN_CHAR_PX or char_h == 0 or work_side >= MAX_WORK_SIDE:

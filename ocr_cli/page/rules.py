@@ -146,6 +146,15 @@ def _lines(pieces: np.ndarray, min_length: float) -> np.ndarray:
     return pieces & np.r_[False, is_line][labels]
 
 
+def local_paper(colour: np.ndarray, ink: np.ndarray, window: int = 31) -> np.ndarray:
+    """The paper's own colour around each pixel (the mean over a ``window`` of the pixels
+    that are not ``ink``): a lamp's warm light or a tinted sheet, which ink and printed
+    lines under it share, so that only colour against it tells a pen from a rule."""
+    paper = (~ink).astype(np.float32)
+    weight = np.maximum(morph.mean_filter(paper, window), 1e-3)
+    return np.stack([morph.mean_filter(colour[..., c] * paper, window) / weight for c in range(2)], axis=-1)
+
+
 def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray,
                      colour: np.ndarray | None = None) -> np.ndarray:
     """Pixels of ``ink`` that belong to horizontal printed lines found in ``faint`` (⊇ ``ink``).
@@ -185,9 +194,10 @@ def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray,
     line_dark = float(np.percentile(contrast[thin], 95)) if thin.any() else 0.0
     rule = thin & (contrast <= DARKER * line_dark)  # a pen much darker than the line keeps its stroke
     if colour is not None and rule.any():  # ... and so does a pen of another colour than the line
+        tint = colour - local_paper(colour, faint)
         bare = thin & (thickness == typical)
-        line_colour = np.median(colour[bare if bare.any() else thin], axis=0)
-        rule &= np.hypot(*np.moveaxis(colour - line_colour, -1, 0)) <= COLOUR_APART
+        line_colour = np.median(tint[bare if bare.any() else thin], axis=0)
+        rule &= np.hypot(*np.moveaxis(tint - line_colour, -1, 0)) <= COLOUR_APART
     weak = on & ~strong
     if weak.any():  # ink components wholly inside a faint line's band are pieces of it
         labels, comp_boxes, areas = morph.label(ink)
@@ -205,9 +215,8 @@ def remove_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray,
     ink : (H, W) bool, the ink mask
     faint : (H, W) bool, a lower-threshold mask that holds ``ink``
     contrast : (H, W) the ink contrast the masks were cut from
-    colour : (H, W, 2) the photo's colour without brightness, against the local paper's
-        (:func:`~ocr_cli.page.pipeline.opponent_colour` less
-        :func:`~ocr_cli.page.pipeline.local_paper`), or None for a grey image
+    colour : (H, W, 2) the photo's colour without brightness
+        (:func:`~ocr_cli.page.pipeline.opponent_colour`), or None for a grey image
 
     Returns
     -------
