@@ -11,6 +11,7 @@ import numpy as np
 
 # Handwritten, these are one shape: only the rest of the word can tell which is meant.
 SAME_SHAPE = {"O": "0", "0": "O", "I": "1", "1": "I"}
+MIXED_ODDS = 0.1  # a character of the other kind in a short word switches if its twin is this likely
 
 
 def consistent_words(proba: np.ndarray, classes: str, words) -> tuple[np.ndarray, np.ndarray]:
@@ -21,8 +22,9 @@ def consistent_words(proba: np.ndarray, classes: str, words) -> tuple[np.ndarray
     (or mostly letters), a character read as the other kind becomes its twin of the word's
     kind when the two are one shape (``SAME_SHAPE``: the recognizer's O-or-0 preference is
     a dataset's style, not evidence), or else the word kind's best class when the recognizer
-    gives that at least a tenth of its top probability; confident mixed readings (``4TH``,
-    ``B2``) stay as they are. A character of the word's kind is as sure as its probability
+    gives that at least ``MIXED_ODDS`` of its top probability, less in words longer than three
+    (one ``S`` among eight digits is a ``5`` unless it is very sure); confident mixed readings
+    (``4TH``, ``B2``) stay as they are. A character of the word's kind is as sure as its probability
     among that kind (the ``O`` of ``TO`` is not doubtful just because it also looks like a ``0``).
     """
     best = proba.argmax(axis=1) if len(proba) else np.zeros(0, int)
@@ -40,7 +42,8 @@ def consistent_words(proba: np.ndarray, classes: str, words) -> tuple[np.ndarray
         shape_twin = other_kind & (twin[best[word]] >= 0)
         allowed = np.where(is_digit == digits, p, -1.0)
         alt = np.where(shape_twin, twin[best[word]], allowed.argmax(axis=1))
-        switch = shape_twin | (other_kind & (p[rows, alt] >= 0.1 * p[rows, best[word]]))
+        # the longer the word, the less likely one character of the other kind in it is meant
+        switch = shape_twin | (other_kind & (p[rows, alt] >= MIXED_ODDS * 3 / max(3, len(word)) * p[rows, best[word]]))
         best[word[switch]] = alt[switch]
         kind = is_digit[best[word]] == digits
         within = p[rows, best[word]] / np.maximum(p[:, is_digit == digits].sum(axis=1), 1e-9)
