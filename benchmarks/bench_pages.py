@@ -4,7 +4,7 @@ with the model already loaded, and `tesseract IMAGE stdout --psm 6` when install
 Usage: python benchmarks/bench_pages.py [--weights PATH] [--repeat N] [--pages DIR]
 Where a page has a <stem>.txt, both readings' character accuracy is shown too.
 Each time is the best of N runs (the machine is shared; the minimum is the least noisy).
-"pipeline" is read_page(path) in this process with the model loaded: reading the image,
+"pipeline" is read_image + read_page in this process with the model loaded: reading the image,
 finding, cropping and recognising every character (wall clock, and CPU time, which a
 busy shared machine distorts less).
 Goals (issue 5): whole `ocr extract` at least 2× faster than Tesseract on the 12 MP page;
@@ -57,8 +57,14 @@ def main():
     if not Path(weights).with_suffix(".json").is_file():
         print(f"no model at {weights}; pass --weights")
         return
+    from ocr_cli.fileio import read_image
+
     rec = load_recognizer(weights, inference=True)  # what `ocr extract` uses
-    read_page(pages[0], rec)  # warm up imports and torch
+
+    def read(path):
+        return read_page(read_image(path, colour=True), rec)
+
+    read(pages[0])  # warm up imports
     tesseract = shutil.which("tesseract")
     extract = [sys.executable, "-m", "ocr_cli", "extract", "--weights", weights]
     env = {"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
@@ -70,11 +76,11 @@ def main():
 
         with Image.open(page) as im:
             mp = im.size[0] * im.size[1] / 1e6
-        pipeline = best_of(args.repeat, lambda: read_page(page, rec))
-        cpu = best_of(args.repeat, lambda: read_page(page, rec), time.process_time)
+        pipeline = best_of(args.repeat, lambda: read(page))
+        cpu = best_of(args.repeat, lambda: read(page), time.process_time)
         whole = best_of(args.repeat, lambda: subprocess.run(extract + [str(page)], check=True, capture_output=True,
                                                             cwd=REPO, env={**env, "PYTHONPATH": str(REPO)}))
-        ours_acc, tess_acc = accuracy(page, read_page(page, rec).text), None
+        ours_acc, tess_acc = accuracy(page, read(page).text), None
         if tesseract:
             tess = best_of(args.repeat, lambda: subprocess.run([tesseract, str(page), "stdout", "--psm", "6"],
                                                                check=True, capture_output=True, env=env))

@@ -7,13 +7,10 @@ model once, not with every item.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 
 def available_cores() -> int:
@@ -78,13 +75,9 @@ def ordered_map(fn, items, jobs: int | None = None, initializer=None, initargs=(
     flight, so memory stays bounded for any number of items. ``progress`` draws a tqdm bar
     on stderr.
     """
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: the workers are forked from this process
     items = list(items)
     jobs = max(1, min(jobs or available_cores(), len(items)))
-    bar = tqdm(total=len(items), unit=unit, disable=not progress or len(items) < 2, file=sys.stderr,
-               dynamic_ncols=True, leave=False)
+    bar = _progress_bar(len(items), unit) if progress and len(items) >= 2 else _NoBar()
     try:
         if jobs == 1:
             if initializer:
@@ -101,7 +94,25 @@ def ordered_map(fn, items, jobs: int | None = None, initializer=None, initargs=(
         bar.close()
 
 
+class _NoBar:
+    def update(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress_bar(total: int, unit: str):
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread: the workers are forked from this process
+    return tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
 def _pool(jobs, init):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork shares the parent's loaded model and imports; elsewhere each worker starts afresh
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
@@ -109,6 +120,8 @@ def _pool(jobs, init):
 
 
 def _in_processes(fn, items, jobs, init, crashed):
+    from concurrent.futures.process import BrokenProcessPool
+
     ahead, pending = iter(items), deque()  # (item, future) in item order
     pool = _pool(jobs, init)
     try:
