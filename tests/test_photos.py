@@ -10,7 +10,7 @@ import pytest
 from ocr_cli.data.photos import CONDITIONS, photo
 from ocr_cli.page import read_page
 from ocr_cli.page.evaluate import score_text
-from ocr_cli.page.pipeline import find_ink
+from ocr_cli.page.ink import find_ink
 from ocr_cli.page.rules import remove_rules
 from ocr_cli.page.sheet import find_sheet
 from ocr_cli.recognizers import default_model_path, load_recognizer

@@ -74,7 +74,7 @@ def clean_field(grey: np.ndarray) -> tuple[np.ndarray, float]:
     -------
     (ndarray (H', W') float32, scale) with ``H' = scale * H``.
     """
-    from ocr_cli.page.pipeline import WORK_SIDE
+    from ocr_cli.page.ink import WORK_SIDE
 
     grey = np.asarray(grey, np.float32)
     s = max(1.0, FIELD_HEIGHT / grey.shape[0])
@@ -162,7 +162,8 @@ def read_field(image, recognizer, chars=None, lexicon=None):
 
     Returns a :class:`~ocr_cli.page.result.Page` of (at most) one line, boxes in the crop's pixels.
     """
-    from ocr_cli.page.pipeline import as_grey_and_colour, read_page
+    from ocr_cli.page.ink import as_grey_and_colour
+    from ocr_cli.page.pipeline import read_page
 
     grey = as_grey_and_colour(image)[0]
     grey = grey.astype(np.float32) / np.float32(255) if grey.dtype == np.uint8 else grey

@@ -216,7 +216,7 @@ def remove_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray,
     faint : (H, W) bool, a lower-threshold mask that holds ``ink``
     contrast : (H, W) the ink contrast the masks were cut from
     colour : (H, W, 2) the photo's colour without brightness
-        (:func:`~ocr_cli.page.pipeline.opponent_colour`), or None for a grey image
+        (:func:`~ocr_cli.page.ink.opponent_colour`), or None for a grey image
 
     Returns
     -------
