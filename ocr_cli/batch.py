@@ -164,15 +164,12 @@ def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recu
     """
     import tempfile
 
-    from ocr_cli.fileio import write_text
     from ocr_cli.formats import WRITERS
     from ocr_cli.inputs import expand_inputs
 
-    stdout = stdout or sys.stdout
     writer_class = WRITERS[fmt]
     if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise OcrError(f"-o {out_dir}: exists and is not a folder")
-    failed = False
     with tempfile.TemporaryDirectory(prefix="ocr-stdin-") as tmp:
         inputs, errors = expand_inputs(args, recursive, tmp)
         if fmt == "alto" and out_dir is None and len(inputs) > 1:
@@ -180,8 +177,7 @@ def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recu
                            f"use -o DIR to write one per input ({len(inputs)} inputs)")
         for message in errors:
             say(f"error: {message}")
-            failed = True
-        tasks, count_errors = planned = page_tasks(inputs, jobs)
+        tasks, _ = planned = page_tasks(inputs, jobs)
         overlays = overlay_paths(boxes, inputs, tasks) if boxes else {}
         targets = output_paths(out_dir, inputs, writer_class.extension) if out_dir is not None else None
 
@@ -190,27 +186,53 @@ def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recu
             return writer_class(model, n_pages=n_pages, headers=targets is None and len(tasks) > 1, **kw)
 
         pages_of = {t.input: t.pages for t in tasks}
-        stream = None
-        if targets is None and tasks:  # streamed: how many pages will be read is not known yet
-            stream = new_writer(None, inputs[0].name if len(inputs) == 1 else None)
-            stdout.write(stream.begin())
-        all_errors = []
-        for k, doc in enumerate(read_documents(inputs, recognizer, jobs, progress, overlays, planned, read_options)):
-            for message in doc.errors:
-                say(f"error: {message}")
-            for n, page in doc.pages:  # a doubtful page says why (Page.warnings, issue 11)
-                for warning in getattr(page, "warnings", []):
-                    say(f"warning: {doc.input.name}{f': page {n}' if pages_of[k] > 1 else ''}: {warning}")
-            failed |= bool(doc.errors)
-            of = pages_of.get(k, 0)
-            if stream is not None:
-                stdout.write("".join(stream.page(page, n, of) for n, page in doc.pages))
-                stdout.flush()
-                all_errors += doc.errors
-            elif doc.pages:
-                w = new_writer(len(doc.pages), doc.input.name)
-                write_text(targets[k], w.begin() + "".join(w.page(p, n, of) for n, p in doc.pages) + w.end(doc.errors))
+        documents = read_documents(inputs, recognizer, jobs, progress, overlays, planned, read_options)
+        if targets is not None:
+            failed = _write_files(documents, pages_of, new_writer, targets)
+        else:  # streamed: how many pages will be read is not known yet
+            stream = new_writer(None, inputs[0].name if len(inputs) == 1 else None) if tasks else None
+            failed = _write_stream(documents, pages_of, stream, stdout or sys.stdout, errors)
+    return 1 if failed or errors else 0
+
+
+def _say_problems(doc: Document, of: int) -> bool:
+    """Print a document's errors and its pages' warnings (issue 11); whether it had errors.
+    ``of`` is how many pages its input has (pages are named only when there are several)."""
+    for message in doc.errors:
+        say(f"error: {message}")
+    for n, page in doc.pages:
+        for warning in getattr(page, "warnings", []):
+            say(f"warning: {doc.input.name}{f': page {n}' if of > 1 else ''}: {warning}")
+    return bool(doc.errors)
+
+
+def _write_files(documents, pages_of: dict, new_writer, targets: list[Path]) -> bool:
+    """Write each document that has pages to its own target, atomically; whether any failed."""
+    from ocr_cli.fileio import write_text
+
+    failed = False
+    for k, doc in enumerate(documents):
+        of = pages_of.get(k, 0)
+        failed |= _say_problems(doc, of)
+        if doc.pages:
+            w = new_writer(len(doc.pages), doc.input.name)
+            write_text(targets[k], w.begin() + "".join(w.page(p, n, of) for n, p in doc.pages) + w.end(doc.errors))
+    return failed
+
+
+def _write_stream(documents, pages_of: dict, stream, stdout, errors: list[str]) -> bool:
+    """Write every document's pages to ``stdout`` as one ``stream`` (None: nothing to write),
+    each page as soon as it is read; the end lists ``errors`` and the documents'. Whether any failed."""
+    if stream is not None:
+        stdout.write(stream.begin())
+    failed, all_errors = False, []
+    for k, doc in enumerate(documents):
+        failed |= _say_problems(doc, pages_of.get(k, 0))
         if stream is not None:
-            stdout.write(stream.end(errors + all_errors))
+            stdout.write("".join(stream.page(page, n, pages_of.get(k, 0)) for n, page in doc.pages))
             stdout.flush()
-    return 1 if failed else 0
+            all_errors += doc.errors
+    if stream is not None:
+        stdout.write(stream.end(errors + all_errors))
+        stdout.flush()
+    return failed

@@ -104,10 +104,27 @@ def photo(lines=None, seed: int = 0, n_lines: int = 3, n_words: int = 3, char_h:
     clutter : a finger at the sheet's edge and a doodle in its corner
     page_options : passed to :func:`ocr_cli.data.synthetic_pages.render_page` (``spacing``, ``breaks``)
     """
-    from ocr_cli.data.synthetic_pages import render_page
-
     rng = np.random.default_rng([seed, 7])
     lines = lines or random_lines(rng, n_lines, n_words)
+    sheet_rgb = _written_sheet(lines, rng, seed, char_h, ink, paper, rules_vertical, show_through, page_options)
+    if clutter:
+        _doodle(sheet_rgb, rng, char_h)
+    if angle:
+        sheet_rgb = np.stack([_rotate(sheet_rgb[..., c], angle, fill=float(sheet_rgb[0, 0, c])) for c in range(3)], -1)
+    frame = _on_background(sheet_rgb, rng, background, sheet, perspective) if background else sheet_rgb
+    if clutter:
+        _finger(frame, rng)
+    frame = _light(frame, rng, lighting, shadow, glare)
+    rgb = _captured(frame, rng, blur, noise, scale, jpeg)
+    return np.ascontiguousarray(np.rot90(rgb, turn // 90)), "\n".join(lines)
+
+
+def _written_sheet(lines: list[str], rng: np.random.Generator, seed: int, char_h: int, ink: str, paper: str,
+                   rules_vertical: bool, show_through: float, page_options: dict) -> np.ndarray:
+    """The flat sheet with ``lines`` written on it in ``ink`` (and, with ``show_through``, the
+    back's writing showing through): (H, W, 3) float RGB in [0, 1]. See :func:`photo`."""
+    from ocr_cli.data.synthetic_pages import render_page
+
     ink_map = 1.0 - render_page(lines, seed=seed, char_h=char_h, **page_options)  # 0.8 where ink
     ink_map = np.clip(ink_map / 0.8, 0, 1)
     sheet_rgb = _paper(ink_map.shape, rng, paper, char_h, rules_vertical)
@@ -118,15 +135,13 @@ def photo(lines=None, seed: int = 0, n_lines: int = 3, n_words: int = 3, char_h:
     colour, opacity = INKS[ink]
     if ink == "pencil":  # graphite leaves a grainy, uneven line
         ink_map = ink_map * np.clip(rng.normal(0.85, 0.25, ink_map.shape), 0.2, 1.0)
-    sheet_rgb = _lay_ink(sheet_rgb, ink_map, colour, opacity)
-    if clutter:
-        _doodle(sheet_rgb, rng, char_h)
-    if angle:
-        sheet_rgb = np.stack([_rotate(sheet_rgb[..., c], angle, fill=float(sheet_rgb[0, 0, c])) for c in range(3)], -1)
-    frame = _on_background(sheet_rgb, rng, background, sheet, perspective) if background else sheet_rgb
-    if clutter:
-        _finger(frame, rng)
-    frame = _light(frame, rng, lighting, shadow, glare)
+    return _lay_ink(sheet_rgb, ink_map, colour, opacity)
+
+
+def _captured(frame: np.ndarray, rng: np.random.Generator, blur: float, noise: float, scale: float,
+              jpeg: int | None) -> np.ndarray:
+    """What the camera makes of the (H, W, 3) float ``frame``: blurred, noisy, resized by
+    ``scale`` and passed through JPEG; (H', W', 3) uint8 RGB. See :func:`photo`."""
     if blur:
         frame = np.stack([_blur(frame[..., c], blur) for c in range(3)], -1)
     frame = np.clip(frame + rng.normal(0, noise, frame.shape), 0, 1)
@@ -137,8 +152,7 @@ def photo(lines=None, seed: int = 0, n_lines: int = 3, n_words: int = 3, char_h:
         buf = io.BytesIO()
         img.save(buf, format="JPEG", quality=int(jpeg))
         img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-    rgb = np.asarray(img)
-    return np.ascontiguousarray(np.rot90(rgb, turn // 90)), "\n".join(lines)
+    return np.asarray(img)
 
 
 def _fit(a: np.ndarray, shape) -> np.ndarray:

@@ -301,12 +301,7 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE, rotate: str | int =
     proba = calibrated(proba, recognizer)
     if chars:
         proba = restrict(proba, recognizer.classes, chars)
-    sure = sureness(proba, recognizer.classes)
-    splits = choose_splits(sure, found.splits, len(found.parts))
-    merges = choose_merges(sure, found.merges, len(boxes) - len(found.merges))
-    lines = [[reading(word, splits, merges) for word in words] for words in found.lines]
-    if field:
-        lines = [field_line(lines, boxes, found.labels.shape[0], proba, recognizer.classes)] if lines else []
+    lines = _readings(found, boxes, proba, recognizer.classes, field)
     groups = [[r for w in line for r in w] for line in lines] if field else [w for words in lines for w in words]
     best, conf = consistent_words(proba, recognizer.classes, groups)
     if lexicon is not None:
@@ -316,13 +311,38 @@ def read_page(image, recognizer, work_side: int = WORK_SIDE, rotate: str | int =
         r0, r1, c0, c1 = boxes[r]
         return Char(recognizer.classes[best[r]], geometry.map_box(found.to_image, (c0, r0, c1, r1)), float(conf[r]))
 
-    lines = [Line([Word([char(r) for r in word]) for word in words]) for words in lines]
-    notes = list(ink.notes)
-    lone = [line for line in lines if _stray(line, lines)]
-    if lone:
-        lines = [line for line in lines if line not in lone]
-        notes.append(f"{len(lone)} doubtful lone mark{'s' if len(lone) > 1 else ''} dropped")
+    lines, notes = _drop_lone_marks([Line([Word([char(r) for r in word]) for word in words]) for words in lines],
+                                    list(ink.notes))
     confidences = np.array([c.confidence for line in lines for c in line.chars])
     h, w = np.asarray(image).shape[:2]
     return Page(lines, w, h, float(np.rad2deg(found.angle)), rotation=found.rotation,
                 warnings=_page_warnings(found, confidences), notes=notes)
+
+
+def _readings(found: PageLayout, boxes: np.ndarray, proba: np.ndarray, classes: str, field: bool) -> list:
+    """Each line's words as lists of crop indices (into ``boxes`` and ``proba``), with the
+    splits and merges the recognizer was surer of; for a ``field``, all of it as one line.
+
+    Parameters
+    ----------
+    found : the page's layout
+    boxes : (N, 4) int array of ``(r0, r1, c0, c1)``: the characters, then their
+        alternatives, as :func:`_recognize` gives them
+    proba : (N, C) float array, each crop's calibrated class probabilities
+    """
+    sure = sureness(proba, classes)
+    splits = choose_splits(sure, found.splits, len(found.parts))
+    merges = choose_merges(sure, found.merges, len(boxes) - len(found.merges))
+    lines = [[reading(word, splits, merges) for word in words] for words in found.lines]
+    if field:
+        lines = [field_line(lines, boxes, found.labels.shape[0], proba, classes)] if lines else []
+    return lines
+
+
+def _drop_lone_marks(lines: list[Line], notes: list[str]) -> tuple[list[Line], list[str]]:
+    """The lines without doubtful lone marks (:func:`_stray`), and ``notes`` saying how many went."""
+    lone = [line for line in lines if _stray(line, lines)]
+    if lone:
+        lines = [line for line in lines if line not in lone]
+        notes.append(f"{len(lone)} doubtful lone mark{'s' if len(lone) > 1 else ''} dropped")
+    return lines, notes

@@ -45,56 +45,9 @@ def read_state_dict(path) -> dict[str, np.ndarray]:
         prefix = pkls[0][: -len("data.pkl")]
         if f"{prefix}byteorder" in names and zip_member(zf, f"{prefix}byteorder", path, 16).strip() != b"little":
             raise OcrError(f"{path}: big-endian torch files are not supported")
-        storages: dict[str, np.ndarray] = {}
-        values = [0]  # tensors may share a storage (or repeat it with stride 0): bound what they copy out
-
-        def storage(pid):
-            if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and isinstance(pid[1], _StorageType)
-                    and isinstance(pid[2], str) and _is_int(pid[4]) and pid[4] >= 0):
-                raise ValueError(f"unexpected storage reference {str(pid)[:60]}")
-            _, kind, key, _, numel = pid
-            if key not in storages:
-                dtype = np.dtype(STORAGE_DTYPES[kind])
-                data = zip_member(zf, f"{prefix}data/{key}", path)
-                if numel * dtype.itemsize > len(data):
-                    raise OcrError(f"{path}: storage {key} declares {numel:,} values but holds {len(data):,} bytes")
-                storages[key] = np.frombuffer(data, dtype, numel)
-            return storages[key]
-
-        def rebuild(store, offset, size, stride, *_):
-            if not (isinstance(store, np.ndarray) and _is_int(offset) and isinstance(size, tuple)
-                    and isinstance(stride, tuple) and len(size) == len(stride) <= MAX_DIMS
-                    and all(_is_int(v) and v >= 0 for v in size + stride) and offset >= 0):
-                raise ValueError("malformed tensor record")
-            n = math.prod(size)
-            values[0] += n
-            if values[0] > MAX_PARAMETERS:
-                raise OcrError(f"{path}: its tensors hold more than {MAX_PARAMETERS:,} values, more than a model may have")
-            if n == 0:
-                return np.zeros(size, store.dtype)
-            last = offset + sum((s - 1) * st for s, st in zip(size, stride))
-            if last >= len(store):
-                raise OcrError(f"{path}: a tensor of shape {size} (offset {offset}, stride {stride}) "
-                               f"reaches past its storage of {len(store):,} values")
-            item = store.itemsize
-            return np.lib.stride_tricks.as_strided(store[offset:], shape=size, strides=[s * item for s in stride]).copy()
-
-        class Unpickler(pickle.Unpickler):
-            def find_class(self, module, name):
-                if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
-                    return rebuild
-                if module == "torch" and name in STORAGE_DTYPES:
-                    return _StorageType(name)
-                if (module, name) == ("collections", "OrderedDict"):
-                    return OrderedDict
-                raise pickle.UnpicklingError(f"unexpected object {module}.{name}")
-
-            def persistent_load(self, pid):
-                return storage(pid)
-
         pkl = zip_member(zf, pkls[0], path, MAX_PICKLE_BYTES)
         try:
-            state = Unpickler(io.BytesIO(pkl)).load()
+            state = _Unpickler(io.BytesIO(pkl), zf, prefix, path).load()
         except OcrError:
             raise
         except Exception as e:  # empty or truncated pickle, a forbidden object, wrong argument types, ...
@@ -102,3 +55,56 @@ def read_state_dict(path) -> dict[str, np.ndarray]:
     if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, np.ndarray) for k, v in state.items()):
         raise OcrError(f"{path}: not a state dict of named tensors")
     return dict(state)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Unpickles a state dict's ``data.pkl``: only tensors (as checked NumPy copies), storage
+    names and ordered dicts; storages are read from the archive ``zf`` under ``prefix``."""
+
+    def __init__(self, file, zf, prefix: str, path):
+        super().__init__(file)
+        self.zf, self.prefix, self.path = zf, prefix, path
+        self.storages: dict[str, np.ndarray] = {}
+        self.values = 0  # tensors may share a storage (or repeat it with stride 0): bound what they copy out
+
+    def find_class(self, module, name):
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return self.rebuild
+        if module == "torch" and name in STORAGE_DTYPES:
+            return _StorageType(name)
+        if (module, name) == ("collections", "OrderedDict"):
+            return OrderedDict
+        raise pickle.UnpicklingError(f"unexpected object {module}.{name}")
+
+    def persistent_load(self, pid) -> np.ndarray:
+        """The storage ``pid`` names, as a flat array of its declared length (read once)."""
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and isinstance(pid[1], _StorageType)
+                and isinstance(pid[2], str) and _is_int(pid[4]) and pid[4] >= 0):
+            raise ValueError(f"unexpected storage reference {str(pid)[:60]}")
+        _, kind, key, _, numel = pid
+        if key not in self.storages:
+            dtype = np.dtype(STORAGE_DTYPES[kind])
+            data = zip_member(self.zf, f"{self.prefix}data/{key}", self.path)
+            if numel * dtype.itemsize > len(data):
+                raise OcrError(f"{self.path}: storage {key} declares {numel:,} values but holds {len(data):,} bytes")
+            self.storages[key] = np.frombuffer(data, dtype, numel)
+        return self.storages[key]
+
+    def rebuild(self, store, offset, size, stride, *_) -> np.ndarray:
+        """``torch._utils._rebuild_tensor_v2``: a copy of the view of ``store``, once it is known to lie inside."""
+        if not (isinstance(store, np.ndarray) and _is_int(offset) and isinstance(size, tuple)
+                and isinstance(stride, tuple) and len(size) == len(stride) <= MAX_DIMS
+                and all(_is_int(v) and v >= 0 for v in size + stride) and offset >= 0):
+            raise ValueError("malformed tensor record")
+        n = math.prod(size)
+        self.values += n
+        if self.values > MAX_PARAMETERS:
+            raise OcrError(f"{self.path}: its tensors hold more than {MAX_PARAMETERS:,} values, more than a model may have")
+        if n == 0:
+            return np.zeros(size, store.dtype)
+        last = offset + sum((s - 1) * st for s, st in zip(size, stride))
+        if last >= len(store):
+            raise OcrError(f"{self.path}: a tensor of shape {size} (offset {offset}, stride {stride}) "
+                           f"reaches past its storage of {len(store):,} values")
+        item = store.itemsize
+        return np.lib.stride_tricks.as_strided(store[offset:], shape=size, strides=[s * item for s in stride]).copy()
