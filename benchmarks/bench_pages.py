@@ -57,7 +57,7 @@ def main():
     if not Path(weights).with_suffix(".json").is_file():
         print(f"no model at {weights}; pass --weights")
         return
-    from ocr_cli.fileio import read_image
+    from ocr_cli.fileio.images import read_image
 
     rec = load_recognizer(weights, inference=True)  # what `ocr extract` uses
 

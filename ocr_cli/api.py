@@ -109,7 +109,7 @@ def _page_image(image, page: int):
     """``(array, source name, warnings)``: what ``image`` holds, as the page pipeline takes it."""
     from PIL import Image
 
-    from ocr_cli.fileio import MAX_PIXELS, count_pages, pil_array, read_image_page
+    from ocr_cli.fileio.images import MAX_PIXELS, count_pages, pil_array, read_image_page
 
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         raise ValueError(f"page must be a page number from 1, not {page!r}")
@@ -145,7 +145,7 @@ def page_array(a: np.ndarray) -> np.ndarray:
     -------
     ndarray (H, W) or (H, W, 3), uint8 or float32
     """
-    from ocr_cli.fileio import MAX_PIXELS
+    from ocr_cli.fileio.images import MAX_PIXELS
 
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]

@@ -41,7 +41,7 @@ def read_image_array(image, recognizer, field: bool | None = None, **options):
 
 def _read_task(task: tuple[PageTask, str | None, dict]):
     """Read one page in a worker: ``(number, Page or None, error or None, seconds)``."""
-    from ocr_cli.fileio import read_image_page
+    from ocr_cli.fileio.images import read_image_page
 
     t, overlay, options = task
     start = time.perf_counter()
@@ -208,7 +208,7 @@ def _say_problems(doc: Document, of: int) -> bool:
 
 def _write_files(documents, pages_of: dict, new_writer, targets: list[Path]) -> bool:
     """Write each document that has pages to its own target, atomically; whether any failed."""
-    from ocr_cli.fileio import write_text
+    from ocr_cli.fileio.writing import write_text
 
     failed = False
     for k, doc in enumerate(documents):

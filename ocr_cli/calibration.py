@@ -90,7 +90,7 @@ def top(proba: np.ndarray, y: np.ndarray):
 def plot_reliability(curves: dict, path, title: str = "", bins: int = ECE_BINS):
     """Reliability diagram: accuracy against confidence per bin, one line per ``{label: (confidence, correct)}``,
     the diagonal for perfect calibration, and how many samples fall in each bin."""
-    from ocr_cli.fileio import pyplot, save_figure
+    from ocr_cli.fileio.writing import pyplot, save_figure
 
     plt = pyplot()
     fig, (ax, ax_n) = plt.subplots(2, 1, figsize=(5.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})

@@ -114,7 +114,7 @@ def page_tasks(inputs: list[Input], jobs: int | None = 1) -> tuple[list[PageTask
 
 def _count(inp: Input):
     """The number of pages of ``inp``, or the message saying why it cannot be read."""
-    from ocr_cli.fileio import count_pages
+    from ocr_cli.fileio.images import count_pages
 
     try:
         return count_pages(inp.path)

@@ -13,7 +13,7 @@ from PIL import Image
 from format_checks import CHECKS
 from ocr_cli.batch import extract, output_paths, overlay_paths
 from ocr_cli.errors import OcrError
-from ocr_cli.fileio import count_pages, read_image_page
+from ocr_cli.fileio.images import count_pages, read_image_page
 from ocr_cli.inputs import Input, expand_inputs, page_tasks
 from ocr_cli.workers import ordered_map
 from ocr_cli.data.synthetic_pages import render_page

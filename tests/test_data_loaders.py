@@ -316,7 +316,7 @@ def test_words_source_labels_the_characters_of_training_crops_only(tmp_path, mon
     """The ``words`` source cuts each training crop's field into characters; held-out crops are never read."""
     from PIL import Image
 
-    import ocr_cli.fileio
+    import ocr_cli.fileio.images
     from ocr_cli.data.words import split_words
     from ocr_cli.data.synthetic_pages import render_page
 
@@ -328,8 +328,8 @@ def test_words_source_labels_the_characters_of_training_crops_only(tmp_path, mon
         grey[8:8 + ink.shape[0], 10:10 + ink.shape[1]] = ink
         Image.fromarray(np.uint8(np.clip(grey, 0, 1) * 255)).save(tmp_path / f"w{k}.png")
         (tmp_path / f"w{k}.txt").write_text(name + "\n")
-    read, real = [], ocr_cli.fileio.read_image
-    monkeypatch.setattr(ocr_cli.fileio, "read_image", lambda f: read.append(f.name) or real(f))
+    read, real = [], ocr_cli.fileio.images.read_image
+    monkeypatch.setattr(ocr_cli.fileio.images, "read_image", lambda f: read.append(f.name) or real(f))
     X, y, _ = load_dataset(f"words:{tmp_path}", "valid")
     train = split_words(tmp_path, "train")
     assert sorted(read) == sorted(f.name for f, _ in train) and len(train) == 7

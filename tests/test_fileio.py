@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 from ocr_cli.errors import OcrError
-from ocr_cli.fileio import atomic_path, read_image, write_text
+from ocr_cli.fileio.images import read_image
+from ocr_cli.fileio.writing import atomic_path, write_text
 from ocr_cli.glyph import normalize_glyph
 
 

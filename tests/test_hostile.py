@@ -21,12 +21,13 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import hostile_files as hf
-from ocr_cli import fileio
+from ocr_cli.fileio import reading
 from ocr_cli.charset import CLASSES
 from ocr_cli.data import idx as idx_module
 from ocr_cli.data import LOADERS, load_dataset, nist
 from ocr_cli.errors import OcrError
-from ocr_cli.fileio import read_image, read_json, read_npz, read_text
+from ocr_cli.fileio.images import read_image
+from ocr_cli.fileio.reading import read_json, read_npz, read_text
 from ocr_cli.nn.model import load_model
 from ocr_cli.recognizers import load_recognizer
 from ocr_cli.recognizers.cnn_numpy import load_numpy_cnn
@@ -107,7 +108,7 @@ def test_a_valid_crafted_cnn_loads(tmp_path):
 def test_pretrained_squeezenet_weights_go_through_the_same_checks(tmp_path, monkeypatch):
     from ocr_cli.recognizers.squeezenet import imagenet_state_dict
 
-    monkeypatch.setattr(fileio, "MAX_ZIP_BYTES", 8 << 20)
+    monkeypatch.setattr(reading, "MAX_ZIP_BYTES", 8 << 20)
     one_line_error(imagenet_state_dict, hf.zip_bomb_cnn(tmp_path / "bomb.pth", gigabytes=1 / 64), match="would inflate")
     one_line_error(imagenet_state_dict, hf.make_fifo(tmp_path / "fifo.pth"), match="is a FIFO")
     path = hf.crafted_cnn(tmp_path / "stride.pth", override={"head.2.weight": {"stride": (2**20, 1)}})
@@ -211,7 +212,7 @@ def test_json_bombs_and_bad_encodings(tmp_path, text, match):
 
 
 def test_zip_bombs_are_refused_from_the_directory(tmp_path, monkeypatch):
-    monkeypatch.setattr(fileio, "MAX_ZIP_BYTES", 8 << 20)  # the same check as at 256 MB, with a small bomb
+    monkeypatch.setattr(reading, "MAX_ZIP_BYTES", 8 << 20)  # the same check as at 256 MB, with a small bomb
     bomb = hf.zip_bomb_cnn(tmp_path / "bomb.pt", gigabytes=1 / 64)  # 16 MB of zeros in ~16 KB
     assert bomb.stat().st_size < 2 << 20  # (1 MB of it the other, random, tensors)
     both_cnn_loaders(bomb, "would inflate to 17 MB")
@@ -558,7 +559,7 @@ def test_the_shipped_models_carry_their_sidecar_and_provenance():
 
 HOLD = """
 import sys, time
-from ocr_cli.fileio import locked_folder
+from ocr_cli.fileio.writing import locked_folder
 with locked_folder(sys.argv[1]):
     print("held", flush=True)
     time.sleep(60)
@@ -590,7 +591,7 @@ def test_a_second_run_into_a_busy_results_folder_is_refused(tmp_path):
         holder.kill()
         holder.wait()
     # the holder was killed (no clean-up ran): its lock went with it, the folder is free
-    from ocr_cli.fileio import locked_folder
+    from ocr_cli.fileio.writing import locked_folder
 
     with locked_folder(run):
         pass

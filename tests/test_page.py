@@ -241,7 +241,7 @@ COURSE_PAGES = ("01_list", "02_letters", "03_haiku", "04_deep")
 def test_real_pages_lines_and_characters_found(shared_pages):
     """Exact layout on the four course photos; the other real photos are scored by the
     photo benchmark (``benchmarks/bench_pages.py``) against its targets, not asserted here."""
-    from ocr_cli.fileio import read_image
+    from ocr_cli.fileio.images import read_image
 
     for image in (shared_pages / f"{stem}.jpg" for stem in COURSE_PAGES):
         truth = [t for t in image.with_suffix(".txt").read_text().splitlines() if t.strip()]

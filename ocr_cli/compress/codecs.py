@@ -95,7 +95,7 @@ class PCA:
                 "n_params": self.n_params()}
 
     def save(self, path) -> Path:
-        from ocr_cli.fileio import atomic_path
+        from ocr_cli.fileio.writing import atomic_path
 
         path = Path(path)
         meta = {"format": FORMAT, **self.describe()}

@@ -18,7 +18,7 @@ import numpy as np
 
 from ocr_cli.compress.codecs import PCA, Autoencoder, load_codec, mean_psnr
 from ocr_cli.errors import OcrError
-from ocr_cli.fileio import pyplot, save_figure, write_json
+from ocr_cli.fileio.writing import pyplot, save_figure, write_json
 
 METHODS = ("autoencoder", "pca")
 DEFAULT_OUT = "runs/compress"

@@ -15,7 +15,7 @@ import numpy as np
 
 from ocr_cli.charset import CLASSES, SIZE
 from ocr_cli.errors import OcrError
-from ocr_cli.fileio import read_image
+from ocr_cli.fileio.images import read_image
 from ocr_cli.inputs import IMAGE_SUFFIXES
 
 # The page pipeline works at a resolution where characters are at least 32 px tall; a crop

@@ -43,7 +43,7 @@ MAX_RAW_BYTES = 1 << 30  # an IDX or CSV file once decompressed (EMNIST byclass 
 def read_raw(path, what: str) -> bytes:
     """A data file's bytes, gunzipped when it ends in ``.gz``; regular files only, at most
     :data:`MAX_RAW_BYTES` however small the compressed file."""
-    from ocr_cli.fileio import open_input, read_at_most
+    from ocr_cli.fileio.reading import open_input, read_at_most
 
     path = Path(path)
     with open_input(path, MAX_RAW_BYTES, what) as f:

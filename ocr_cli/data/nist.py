@@ -88,7 +88,7 @@ def read_nist_mat(path, split: str, n_classes: int, normalize: bool = True):
     """Read one split of a NIST ``.mat`` file as ``(X, y)`` with ``y`` indices into the first ``n_classes``."""
     import scipy.io
 
-    from ocr_cli.fileio import open_input
+    from ocr_cli.fileio.reading import open_input
 
     with open_input(path, MAX_MAT_BYTES, ".mat file") as f:
         try:

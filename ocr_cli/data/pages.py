@@ -29,7 +29,7 @@ def page_files(path) -> list[tuple[Path, Path]]:
 
 
 def load_pages(split, path, data_dir, n, seed):
-    from ocr_cli.fileio import read_text
+    from ocr_cli.fileio.reading import read_text
     from ocr_cli.page.labels import page_samples
 
     if path is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ocr_cli.charset import CLASSES
-from ocr_cli.fileio import pyplot, save_figure
+from ocr_cli.fileio.writing import pyplot, save_figure
 
 
 def sample_grid(X, y, labels=None, cols: int = 20, title: str | None = None, out=None, scale: float = 0.42):

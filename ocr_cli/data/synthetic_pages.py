@@ -83,7 +83,7 @@ def render_page(lines, seed: int = 0, char_h: int = 40, angle: float = 0.0, ligh
 
 def write_samples(directory) -> list[Path]:
     """Write every page of :data:`SAMPLES` as ``<stem>.png`` with its ``<stem>.txt`` truth."""
-    from ocr_cli.fileio import atomic_path, write_text
+    from ocr_cli.fileio.writing import atomic_path, write_text
 
     directory = Path(directory)
     written = []

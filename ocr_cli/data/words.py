@@ -27,7 +27,7 @@ def word_files(path) -> list[tuple[Path, str]]:
     root = Path(path)
     if not root.is_dir():
         raise OcrError(f"{root}: not a directory")
-    from ocr_cli.fileio import read_bytes
+    from ocr_cli.fileio.reading import read_bytes
 
     pairs = [(f, read_bytes(f.with_suffix(".txt"), 1 << 20, "word's text").decode("utf-8", errors="replace").strip())
              for f in sorted(root.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES and f.with_suffix(".txt").is_file()]
@@ -94,7 +94,7 @@ def load_words(split, path, data_dir, n, seed):
     """Character crops of the *training* part of a words folder (any split: the held-out
     crops are for field scoring and are never read here)."""
     from ocr_cli.charset import SIZE
-    from ocr_cli.fileio import read_image
+    from ocr_cli.fileio.images import read_image
 
     root = Path(path) if path is not None else Path(data_dir) / "words"
     Xs, ys = [np.zeros((0, SIZE, SIZE), np.float32)], [np.zeros(0, np.int64)]

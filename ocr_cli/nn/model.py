@@ -122,7 +122,7 @@ def build_mlp(sizes=(1024, 64, 36), hidden: str = "sigmoid", output: str = "line
 def save_model(model: Sequential, path: str | Path, classes: str | None = None, extra: dict | None = None) -> Path:
     """Write the parameters and metadata (sizes, activations, class list, ``extra``) into one
     ``.npz`` file, atomically: an interrupted save never leaves a half-written model."""
-    from ocr_cli.fileio import atomic_path
+    from ocr_cli.fileio.writing import atomic_path
 
     meta = {"format": FORMAT, **model.meta, "classes": classes, **(extra or {})}
     path = Path(path)
@@ -133,8 +133,8 @@ def save_model(model: Sequential, path: str | Path, classes: str | None = None, 
 
 def read_npz_model(path) -> tuple[dict, dict[str, np.ndarray]]:
     """``(metadata, arrays)`` of a file written by :func:`save_model` (or any ``.npz`` with a
-    JSON ``__meta__``), read with :func:`ocr_cli.fileio.read_npz`'s bounds and checks."""
-    from ocr_cli.fileio import read_npz
+    JSON ``__meta__``), read with :func:`ocr_cli.fileio.reading.read_npz`'s bounds and checks."""
+    from ocr_cli.fileio.reading import read_npz
 
     arrays = read_npz(path)
     if "__meta__" not in arrays:

@@ -61,7 +61,7 @@ def _score_page(task):
     """Read and score one page in a worker: the page's report entry, or ``{"error": ...}``."""
     from ocr_cli.workers import worker_recognizer
     from ocr_cli.errors import OcrError
-    from ocr_cli.fileio import read_image
+    from ocr_cli.fileio.images import read_image
     from ocr_cli.page.fields import is_field, read_field
     from ocr_cli.page.pipeline import read_page
 
@@ -102,7 +102,7 @@ def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | Non
     ``images`` scores only those files of ``directory``.
     """
     from ocr_cli.errors import OcrError
-    from ocr_cli.fileio import read_text
+    from ocr_cli.fileio.reading import read_text
     from ocr_cli.workers import ordered_map, use_recognizer
 
     directory = Path(directory)

@@ -75,7 +75,7 @@ def page_samples(image: str | Path | np.ndarray, text: str) -> tuple[np.ndarray,
         ``lines_found``, ``lines_expected``, ``lines_used``, the ``used`` text lines (in the
         order of ``X``) and the ``skipped`` ones.
     """
-    from ocr_cli.fileio import read_image
+    from ocr_cli.fileio.images import read_image
     from ocr_cli.page.crops import crop_samples
     from ocr_cli.page.pipeline import find_characters
 

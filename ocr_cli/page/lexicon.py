@@ -65,7 +65,7 @@ class Lexicon:
 
     @classmethod
     def from_file(cls, path, classes: str) -> "Lexicon":
-        from ocr_cli.fileio import read_bytes
+        from ocr_cli.fileio.reading import read_bytes
 
         path = Path(path)
         try:  # a regular file of at most 64 MB (a FIFO would block, /dev/zero never ends)

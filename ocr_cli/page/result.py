@@ -103,7 +103,7 @@ class Page:
         """
         from PIL import Image, ImageDraw, ImageFont
 
-        from ocr_cli.fileio import atomic_path
+        from ocr_cli.fileio.writing import atomic_path
 
         a = np.asarray(image)
         a = a if a.dtype == np.uint8 else (np.clip(a, 0, 1) * 255).astype(np.uint8)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ocr_cli.errors import OcrError, warn
-from ocr_cli.fileio import read_json
+from ocr_cli.fileio.reading import read_json
 from ocr_cli.recognizers import INFERENCE, REGISTRY
 from ocr_cli.registry import lookup
 
@@ -153,7 +153,7 @@ class Recognizer:
     def save(self, path: str | Path, info: dict | None = None) -> Path:
         """Write the model file, sidecar inside, in one atomic replace; then the sidecar's copy
         beside it. ``info`` adds training details and metrics. Returns the weights path."""
-        from ocr_cli.fileio import atomic_path, write_json
+        from ocr_cli.fileio.writing import atomic_path, write_json
 
         path = Path(path).with_suffix(self.weights_suffix)
         meta = {"model": self.name, "classes": self.classes, "arch": self.arch(), **(info or {})}
@@ -195,7 +195,7 @@ def embedded_sidecar(path: str | Path) -> dict | None:
     """The sidecar inside the model file ``path`` (None for a file saved before sidecars moved inside)."""
     import json
 
-    from ocr_cli.fileio import MAX_TEXT_BYTES, open_zip, zip_member
+    from ocr_cli.fileio.reading import MAX_TEXT_BYTES, open_zip, zip_member
 
     with open_zip(path) as zf:
         found = [n for n in zf.namelist() if n == SIDECAR_MEMBER or n.endswith("/" + SIDECAR_MEMBER)]
@@ -214,7 +214,8 @@ def write_model_file(source: str | Path, target: str | Path, meta: dict) -> Path
     copy beside ``target``): a model's weights under a new description, e.g. calibrated."""
     import zipfile
 
-    from ocr_cli.fileio import atomic_path, open_zip, write_json, zip_member
+    from ocr_cli.fileio.reading import open_zip, zip_member
+    from ocr_cli.fileio.writing import atomic_path, write_json
 
     target = Path(target)
     with open_zip(source) as zf, atomic_path(target) as tmp:

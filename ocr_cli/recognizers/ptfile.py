@@ -2,7 +2,7 @@
 
 The page commands read the ``cnn`` without importing torch, and every torch recognizer
 loads its weights through this reader too, so a hostile ``.pt`` meets one set of checks:
-the archive is validated by :func:`ocr_cli.fileio.open_zip` (regular file, bounded size and
+the archive is validated by :func:`ocr_cli.fileio.reading.open_zip` (regular file, bounded size and
 inflation, no encryption), the pickle may only rebuild tensors into an ordered dict (no
 other callable), and every tensor's size, stride and offset must lie inside its storage
 before a view of it is taken.
@@ -17,7 +17,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ocr_cli.errors import OcrError
-from ocr_cli.fileio import open_zip, zip_member
+from ocr_cli.fileio.reading import open_zip, zip_member
 from ocr_cli.recognizers.base import MAX_PARAMETERS
 
 STORAGE_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,

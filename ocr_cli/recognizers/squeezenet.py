@@ -74,7 +74,7 @@ def imagenet_state_dict(source: str | Path | None = None) -> dict:
                            "pass --pretrained PATH to a local squeezenet1_1 weights file") from None
     import zipfile
 
-    from ocr_cli.fileio import MAX_ZIP_BYTES, open_input
+    from ocr_cli.fileio.reading import MAX_ZIP_BYTES, open_input
     from ocr_cli.recognizers.ptfile import read_state_dict
 
     path = Path(source)

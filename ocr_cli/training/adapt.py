@@ -145,7 +145,8 @@ def run_adapt(cfg: TrainConfig, pages, texts, model="cnn", **kw):
         raise OcrError(f"give one --text per --page ({len(pages)} pages, {len(texts)} texts)")
     if not pages:
         raise OcrError("give at least one --page IMAGE --text TRUTH.txt")
-    from ocr_cli.fileio import locked_folder, read_text
+    from ocr_cli.fileio.reading import read_text
+    from ocr_cli.fileio.writing import locked_folder
     from ocr_cli.training.loop import check_outputs, dataset_paths
 
     from ocr_cli.recognizers.base import read_model_meta

@@ -117,7 +117,7 @@ def run_finetune(cfg: TrainConfig, model, datasets: str, pretrained=None, val=No
                  synthetic_n: int = SYNTHETIC_DEFAULT_N, repeat_real: int = 1, log=print):
     """What ``ocr finetune`` does: load the starting point (failing fast), then the data, then fine-tune."""
     from ocr_cli.data.mix import DataMix
-    from ocr_cli.fileio import locked_folder
+    from ocr_cli.fileio.writing import locked_folder
     from ocr_cli.recognizers.catalog import resolve_model
     from ocr_cli.training.loop import check_outputs, dataset_paths
 

@@ -49,7 +49,7 @@ def train(cfg: TrainConfig, mix, rec=None, log=print) -> report.RunResult:
     (not after SIGTERM: the process is asked to end now).
     """
     from ocr_cli.errors import Terminated
-    from ocr_cli.fileio import locked_folder
+    from ocr_cli.fileio.writing import locked_folder
     from ocr_cli.recognizers import get_recognizer_class
 
     cfg = cfg.resolved(type(rec).defaults if rec is not None else get_recognizer_class(cfg.model).defaults)
@@ -166,7 +166,7 @@ def run_training(cfg: TrainConfig, datasets: str, lrs=(), val: str | None = None
     Returns ``{lr: RunResult}`` (key None for a single run at the model's default rate).
     """
     from ocr_cli.data.mix import DataMix
-    from ocr_cli.fileio import locked_folder
+    from ocr_cli.fileio.writing import locked_folder
 
     with locked_folder(cfg.out):  # before the data is loaded: a second run into this folder fails at once
         if cfg.init_from is not None:  # fail on a bad model file before spending time on data
@@ -191,7 +191,7 @@ def dataset_paths(*specs) -> list[str]:
 def check_outputs(outs, model: str, inputs) -> None:
     """Refuse a run whose results (a ``model`` recognizer's weights and sidecar, the figures, in
     each of ``outs``) would replace one of its ``inputs`` (a starting model, a page, a dataset file)."""
-    from ocr_cli.fileio import refuse_overwriting
+    from ocr_cli.fileio.writing import refuse_overwriting
     from ocr_cli.recognizers.base import weights_suffix
 
     inputs = [Path(p) for p in inputs if p is not None]

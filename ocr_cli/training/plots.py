@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ocr_cli.fileio import pyplot, save_figure
+from ocr_cli.fileio.writing import pyplot, save_figure
 
 
 
