@@ -7,10 +7,17 @@ Run it in float64: in float32 rounding alone is larger than the tolerance.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from ocr_cli.nn.layers import Layer
+    from ocr_cli.nn.losses import Loss
+    from ocr_cli.nn.model import Sequential
 
-def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+
+def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of the scalar function ``f()`` with respect to the array
     ``x``, which ``f`` reads and which is perturbed in place (and restored).
 
@@ -44,7 +51,7 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return 0.0 if denom == 0 else float(np.linalg.norm(a - b) / denom)
 
 
-def check_model(model, loss, X: np.ndarray, y: np.ndarray, eps: float = 1e-6) -> dict[str, float]:
+def check_model(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, eps: float = 1e-6) -> dict[str, float]:
     """Relative error between backprop and numerical gradients for every parameter of
     ``model`` under ``loss`` on the batch ``(X, y)``. Also checks dL/dX as ``"input"``."""
     X = np.array(X, dtype=model.dtype).reshape(len(X), -1)
@@ -62,7 +69,7 @@ def check_model(model, loss, X: np.ndarray, y: np.ndarray, eps: float = 1e-6) ->
     return errors
 
 
-def check_layer(layer, X: np.ndarray, eps: float = 1e-6, seed: int = 0) -> dict[str, float]:
+def check_layer(layer: Layer, X: np.ndarray, eps: float = 1e-6, seed: int = 0) -> dict[str, float]:
     """Gradient check of one layer alone, under the loss L = Σ Y ⊙ R for a fixed random R
     (so every output element gets a different upstream gradient). Keys: its parameter
     names and ``"input"``."""
@@ -81,7 +88,7 @@ def check_layer(layer, X: np.ndarray, eps: float = 1e-6, seed: int = 0) -> dict[
     return errors
 
 
-def check_loss(loss, out: np.ndarray, target: np.ndarray, eps: float = 1e-6) -> float:
+def check_loss(loss: Loss, out: np.ndarray, target: np.ndarray, eps: float = 1e-6) -> float:
     """Relative error of ``loss.backward()`` (dL/d out) against central differences."""
     out = np.array(out, dtype=np.float64)
     loss.forward(out, target)

@@ -6,10 +6,15 @@ and a layer with parameters also fills ``self.grads`` (same keys as ``self.param
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
-def xavier_uniform(n_in: int, n_out: int, rng: np.random.Generator, dtype=np.float64) -> np.ndarray:
+
+def xavier_uniform(n_in: int, n_out: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> np.ndarray:
     """Glorot/Xavier uniform weights: U(-a, a) with a = sqrt(6/(n_in+n_out)), so Var = 2/(n_in+n_out).
 
     That variance keeps the size of activations (forward) and of gradients (backward)
@@ -71,10 +76,12 @@ class Linear(Layer):
 
     @property
     def n_in(self) -> int:
+        """Inputs per example (D_in)."""
         return self.params["W"].shape[0]
 
     @property
     def n_out(self) -> int:
+        """Outputs per example (D_out)."""
         return self.params["W"].shape[1]
 
     def forward(self, X: np.ndarray) -> np.ndarray:

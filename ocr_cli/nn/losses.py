@@ -4,14 +4,19 @@ Targets for classification may be one-hot rows ``(N, C)`` or class indices ``(N,
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ocr_cli.nn.layers import softmax
 
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
 REDUCTIONS = ("mean", "sum")
 
 
-def one_hot(y: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
+def one_hot(y: np.ndarray, n_classes: int, dtype: DTypeLike = np.float64) -> np.ndarray:
     """One-hot rows of class indices.
 
     Parameters
@@ -118,4 +123,5 @@ class SquaredError:
         return self.forward(out, target)
 
 
+Loss = SoftmaxCrossEntropy | SquaredError
 LOSSES = {"cross_entropy": SoftmaxCrossEntropy, "squared_error": SquaredError}

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ocr_cli.errors import OcrError
 from ocr_cli.nn.layers import ACTIVATIONS, INITS, Layer, Linear
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
 FORMAT = "ocr_cli.nn/1"
 MAX_LOAD_PARAMETERS = 20_000_000  # a file's metadata may not ask for a larger network
@@ -32,14 +36,17 @@ class Sequential:
 
     @property
     def params(self) -> dict[str, np.ndarray]:
+        """Every layer's parameters by ``layer<k>.<name>`` (the arrays themselves: steps update them in place)."""
         return {f"{n}.{k}": v for n, layer in self._named for k, v in layer.params.items()}
 
     @property
     def grads(self) -> dict[str, np.ndarray]:
+        """The gradients of :attr:`params` from the last :meth:`backward`, under the same names."""
         return {f"{n}.{k}": v for n, layer in self._named for k, v in layer.grads.items()}
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
+        """The parameters' dtype (float64 for a model without any)."""
         p = self.params
         return next(iter(p.values())).dtype if p else np.dtype(np.float64)
 
@@ -75,8 +82,8 @@ class Sequential:
             p[...] = v
 
 
-def build_mlp(sizes=(1024, 64, 36), hidden: str = "sigmoid", output: str = "linear",
-              init: str = "xavier", seed: int | None = 0, dtype=np.float64) -> Sequential:
+def build_mlp(sizes: tuple[int, ...] = (1024, 64, 36), hidden: str = "sigmoid", output: str = "linear",
+              init: str = "xavier", seed: int | None = 0, dtype: DTypeLike = np.float64) -> Sequential:
     """A fully connected net: ``Linear`` layers of the given ``sizes`` with ``hidden``
     activations between them and ``output`` after the last one.
 
@@ -131,7 +138,7 @@ def save_model(model: Sequential, path: str | Path, classes: str | None = None, 
     return path
 
 
-def read_npz_model(path) -> tuple[dict, dict[str, np.ndarray]]:
+def read_npz_model(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
     """``(metadata, arrays)`` of a file written by :func:`save_model` (or any ``.npz`` with a
     JSON ``__meta__``), read with :func:`ocr_cli.fileio.reading.read_npz`'s bounds and checks."""
     from ocr_cli.fileio.reading import read_npz

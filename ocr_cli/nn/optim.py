@@ -6,8 +6,13 @@ by name, so they work for any :class:`~ocr_cli.nn.model.Sequential`.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING, Callable, ContextManager, Iterator
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ocr_cli.nn.losses import Loss
+    from ocr_cli.nn.model import Sequential
 
 
 class SGD:
@@ -42,7 +47,10 @@ class Momentum:
             p += M
 
 
-def minibatches(n: int, batch_size: int, rng: np.random.Generator):
+Optimizer = SGD | Momentum
+
+
+def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Yield index arrays covering ``range(n)`` once, in a fresh random order on each call.
 
     Pass the same ``rng`` every epoch: each call draws a new permutation from it, so a run
@@ -58,7 +66,7 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator):
         yield order[start:start + batch_size]
 
 
-def blas_threads(n: int | None):
+def blas_threads(n: int | None) -> ContextManager:
     """Limit BLAS to ``n`` threads inside the block (``None``: leave it alone).
 
     Mini-batch products (32 rows) are too small for BLAS threads to pay off; on a busy
@@ -74,7 +82,7 @@ def blas_threads(n: int | None):
     return threadpool_limits(n, user_api="blas")
 
 
-def train_epoch(model, loss, optimizer, X: np.ndarray, y: np.ndarray, batch_size: int = 32,
+def train_epoch(model: Sequential, loss: Loss, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, batch_size: int = 32,
                 rng: np.random.Generator | int | None = None, threads: int | None = 1) -> dict:
     """One pass over ``(X, y)`` in random mini-batches: forward, loss, backward, step.
 
@@ -118,9 +126,9 @@ def train_epoch(model, loss, optimizer, X: np.ndarray, y: np.ndarray, batch_size
     return stats
 
 
-def fit(model, loss, optimizer, X: np.ndarray, y: np.ndarray, epochs: int = 10, batch_size: int = 32,
-        seed: int | None = 0, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None, callback=None,
-        threads: int | None = 1) -> list[dict]:
+def fit(model: Sequential, loss: Loss, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, epochs: int = 10,
+        batch_size: int = 32, seed: int | None = 0, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
+        callback: Callable[[dict], None] | None = None, threads: int | None = 1) -> list[dict]:
     """Train for ``epochs`` epochs; return one dict per epoch (``epoch``, ``loss``, ``acc``
     and, given validation data, ``val_loss``/``val_acc``). ``callback(stats)`` runs after
     each epoch, e.g. to print progress. For an autoencoder pass the flattened inputs as

@@ -16,7 +16,7 @@ MIN_INK_CONTRAST = 0.12  # below this no pen stroke is ever found: a blank page 
 POLARITY_SIDE = 400  # the ink's polarity is decided on a copy this size
 
 
-def resize(a: np.ndarray, shape) -> np.ndarray:
+def resize(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Resize an image to ``shape`` (rows, cols), box-filtered when shrinking; float32 out.
 
     ``a`` is float, or uint8 grey (0-255, scaled to [0, 1]; PIL shrinks 8-bit images fastest).

@@ -9,6 +9,8 @@ the very same ``normalize_glyph`` as the training samples.
 """
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
 from PIL import Image
@@ -19,6 +21,16 @@ from ocr_cli.page import morph
 MIN_STROKE = 0.08  # thinnest pen the training data has, as a fraction of glyph height
 TARGET_STROKE = 0.11  # what thin strokes are thickened to (the training data's typical pen)
 MIN_TURN_DEG = 2.0  # pages tilted less than this are cropped as they are (writers tilt that much anyway)
+
+
+class Classifier(Protocol):
+    """What the page pipeline needs of a recognizer (any :class:`~ocr_cli.recognizers.base.Recognizer`):
+    its class list, and (N, 32, 32) float32 samples to (N, len(classes)) probabilities."""
+
+    classes: str
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(N, len(classes)) class probabilities of (N, 32, 32) samples."""
 
 
 def stroke_width(mask: np.ndarray) -> float:

@@ -14,7 +14,7 @@ SAME_SHAPE = {"O": "0", "0": "O", "I": "1", "1": "I"}
 MIXED_ODDS = 0.1  # a character of the other kind in a short word switches if its twin is this likely
 
 
-def consistent_words(proba: np.ndarray, classes: str, words) -> tuple[np.ndarray, np.ndarray]:
+def consistent_words(proba: np.ndarray, classes: str, words: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Best class and its confidence per character, letters and digits kept apart within a word.
 
     Shapes like O/0, I/1, S/5, Z/2 and B/8 are ambiguous alone but rarely mixed within a
@@ -106,7 +106,7 @@ def choose_merges(sure: np.ndarray, merges: dict, first: int) -> dict:
     return chosen
 
 
-def reading(word, splits: dict, merges: dict) -> list:
+def reading(word: list[int], splits: dict, merges: dict) -> list[int]:
     """Rows of ``proba`` that spell one word after the chosen splits and merges."""
     rows, skip = [], False
     for k, j in zip(word, list(word[1:]) + [None]):

@@ -16,12 +16,17 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ocr_cli.inputs import IMAGE_SUFFIXES, folder_files
 
+if TYPE_CHECKING:  # the reader's types, without importing the pipeline to score text
+    from ocr_cli.page.crops import Classifier
+    from ocr_cli.page.lexicon import Lexicon
 
 
-def edit_distance(a, b) -> int:
+
+def edit_distance(a: str | list[str], b: str | list[str]) -> int:
     """Levenshtein distance between two sequences (strings or lists of words), by rapidfuzz."""
     from rapidfuzz.distance import Levenshtein
 
@@ -29,10 +34,12 @@ def edit_distance(a, b) -> int:
 
 
 def alnum(text: str) -> str:
+    """Only the letters and digits, in capitals: what the character rates count."""
     return re.sub(r"[^A-Z0-9]", "", text.upper())
 
 
 def spaced(text: str) -> str:
+    """Capitals, words one space apart: what the word rates count."""
     return " ".join(text.upper().split())
 
 
@@ -86,8 +93,9 @@ def _crashed(task):
     return {"image": name, "error": f"{image}: the reader crashed on it (its process died)"}
 
 
-def evaluate_dir(directory, recognizer, recursive: bool = False, jobs: int | None = 1, progress: bool = False,
-                 field: bool | None = None, chars: str | None = None, lexicon=None, images=None) -> dict:
+def evaluate_dir(directory: str | Path, recognizer: Classifier, recursive: bool = False, jobs: int | None = 1,
+                 progress: bool = False, field: bool | None = None, chars: str | None = None,
+                 lexicon: Lexicon | None = None, images: list[Path] | None = None) -> dict:
     """Read every image in ``directory`` that has a ``<stem>.txt`` beside it and score it.
 
     Returns ``{"pages": [...], "skipped": [...], "errors": [...], "total": {...}}``: each page

@@ -14,6 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from ocr_cli.page import binarize, morph, segment
+from ocr_cli.page.crops import Classifier
+from ocr_cli.page.lexicon import Lexicon
+from ocr_cli.page.result import Page
 
 FIELD_HEIGHT = 128  # a crop is enlarged to at least this height: its letters then reach page size
 FIELD_MAX_H = 160  # taller images are pages (a line or field crop of handwriting is lower)
@@ -135,7 +138,7 @@ def field_line(lines: list, boxes: np.ndarray, height: int, proba: np.ndarray, c
     return min(fields, key=offset)
 
 
-def is_field(image) -> bool:
+def is_field(image: np.ndarray) -> bool:
     """Whether an image is a crop of one form field or line rather than a page: at most
     ``FIELD_MAX_H`` pixels high, at least three times as wide, and holding fewer than
     ``PAGE_LINES`` whole lines of writing (a small photo of a page can be shaped like a
@@ -157,7 +160,8 @@ def is_field(image) -> bool:
     return len(whole) < PAGE_LINES
 
 
-def read_field(image, recognizer, chars=None, lexicon=None):
+def read_field(image: np.ndarray, recognizer: Classifier, chars: str | None = None,
+               lexicon: Lexicon | None = None) -> Page:
     """Read a form-field crop: :func:`clean_field`, then the page pipeline in field mode.
 
     Returns a :class:`~ocr_cli.page.result.Page` of (at most) one line, boxes in the crop's pixels.

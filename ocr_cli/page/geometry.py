@@ -28,10 +28,11 @@ def scaling(sx: float, sy: float | None = None) -> np.ndarray:
 
 
 def translation(dx: float, dy: float) -> np.ndarray:
+    """The (3, 3) homography that moves every point by ``(dx, dy)``."""
     return np.array([[1.0, 0, dx], [0, 1.0, dy], [0, 0, 1.0]])
 
 
-def quarter_turn(k: int, shape) -> np.ndarray:
+def quarter_turn(k: int, shape: tuple[int, ...]) -> np.ndarray:
     """Where ``np.rot90(image, k)`` moves each pixel (``shape`` = the image's (rows, cols)).
 
     The pixel grid is treated as continuous: pixel edges at integers, so a box's edges
@@ -55,7 +56,7 @@ def apply(H: np.ndarray, points: np.ndarray) -> np.ndarray:
     return q[:, :2] / q[:, 2:3]
 
 
-def map_box(H: np.ndarray, box) -> tuple[int, int, int, int]:
+def map_box(H: np.ndarray, box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
     """The axis-aligned ``(x0, y0, x1, y1)`` box around the image of ``box`` under ``H``."""
     x0, y0, x1, y1 = box
     corners = apply(H, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
@@ -63,7 +64,7 @@ def map_box(H: np.ndarray, box) -> tuple[int, int, int, int]:
     return int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1])
 
 
-def warp(image: np.ndarray, H: np.ndarray, shape, fill: float = 1.0) -> np.ndarray:
+def warp(image: np.ndarray, H: np.ndarray, shape: tuple[int, int], fill: float = 1.0) -> np.ndarray:
     """Resample ``image`` (2-D float) onto an output of ``shape`` (rows, cols), where output
     point ``q`` takes the input value at ``H⁻¹ q`` (bilinear; ``fill`` outside the input)."""
     inv = np.linalg.inv(H)

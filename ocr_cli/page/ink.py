@@ -36,7 +36,7 @@ class Ink:
     notes: list = field(default_factory=list)
 
 
-def as_grey_and_colour(image) -> tuple[np.ndarray, np.ndarray | None]:
+def as_grey_and_colour(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """A page image as grey (white = max; uint8 kept as it is, else float32 in [0, 1]) and,
     for colour images, its RGB (uint8 or float32, as given).
 
@@ -126,7 +126,7 @@ def _working(channels: list, scale: float, sheet):
     return [c[r0:r1, c0:c1] for c in channels], to_image @ geometry.translation(c0, r0), inner
 
 
-def find_ink(image, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules: bool = True) -> Ink:
+def find_ink(image: np.ndarray, work_side: int = WORK_SIDE, sheet: bool = True, remove_rules: bool = True) -> Ink:
     """The ink of a page photo at a working resolution (see :class:`Ink`).
 
     Parameters

@@ -64,7 +64,8 @@ class Lexicon:
         self.by_len = {n: np.array(v, np.int64) for n, v in by_len.items()}
 
     @classmethod
-    def from_file(cls, path, classes: str) -> "Lexicon":
+    def from_file(cls, path: str | Path, classes: str) -> Lexicon:
+        """The word list in a user's file (one word a line), or a one-line :class:`OcrError`."""
         from ocr_cli.fileio.reading import read_bytes
 
         path = Path(path)
@@ -80,7 +81,7 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self.words)
 
-    def best(self, proba: np.ndarray, reading: np.ndarray):
+    def best(self, proba: np.ndarray, reading: np.ndarray) -> np.ndarray:
         """The word to read for characters with probabilities ``proba`` (L, C) now read as
         ``reading`` (L,) class indices: the likeliest dictionary word of length L when it is at
         least ``LEXICON_PRIOR`` times as likely as ``reading``, else ``reading`` itself (also
@@ -96,7 +97,8 @@ class Lexicon:
         return cands[k] if scores[k] >= own + np.log(LEXICON_PRIOR) else reading
 
 
-def rescore(proba: np.ndarray, best: np.ndarray, conf: np.ndarray, groups, lexicon: Lexicon):
+def rescore(proba: np.ndarray, best: np.ndarray, conf: np.ndarray, groups: list[list[int]],
+            lexicon: Lexicon) -> tuple[np.ndarray, np.ndarray]:
     """Apply :meth:`Lexicon.best` to each group of rows (a word, or a whole field); a changed
     character's confidence becomes its probability. Returns new ``(best, conf)``."""
     best, conf = best.copy(), conf.copy()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def runs(mask: np.ndarray):
+def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Horizontal runs of True: ``(row, start, stop)`` arrays in raster order."""
     h, w = mask.shape
     padded = np.zeros((h, w + 2), np.int8)
@@ -21,7 +21,7 @@ def runs(mask: np.ndarray):
     return rows, starts, stops
 
 
-def label(mask: np.ndarray):
+def label(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """8-connected components: ``(labels, boxes, areas)``.
 
     ``labels`` is int32 with 0 for background and 1..n in raster order of each component's
@@ -93,11 +93,13 @@ def _running(a: np.ndarray, size: int, combine, axes=(0, 1)) -> np.ndarray:
     return a
 
 
-def max_filter(a: np.ndarray, size: int, axes=(0, 1)) -> np.ndarray:
+def max_filter(a: np.ndarray, size: int, axes: tuple[int, ...] = (0, 1)) -> np.ndarray:
+    """Grey dilation of ``a`` by a ``size``-wide square (a segment with one axis): same shape out."""
     return _running(a, size, np.maximum, axes)
 
 
-def min_filter(a: np.ndarray, size: int, axes=(0, 1)) -> np.ndarray:
+def min_filter(a: np.ndarray, size: int, axes: tuple[int, ...] = (0, 1)) -> np.ndarray:
+    """Grey erosion of ``a`` by a ``size``-wide square (a segment with one axis): same shape out."""
     return _running(a, size, np.minimum, axes)
 
 

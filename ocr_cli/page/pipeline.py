@@ -15,11 +15,11 @@ import numpy as np
 
 from ocr_cli.calibration import calibrated
 from ocr_cli.page import geometry, layout as lay, segment
-from ocr_cli.page.crops import crop_samples
+from ocr_cli.page.crops import Classifier, crop_samples
 from ocr_cli.page.decode import choose_merges, choose_splits, consistent_words, reading, sureness
 from ocr_cli.page.fields import field_line
 from ocr_cli.page.ink import WORK_SIDE, Ink, find_ink
-from ocr_cli.page.lexicon import rescore, restrict
+from ocr_cli.page.lexicon import Lexicon, rescore, restrict
 from ocr_cli.page.result import Char, Line, Page, Word
 
 MAX_MARKS = 1500  # more candidate characters than this is texture or noise, not a page of handwriting
@@ -137,7 +137,7 @@ def layout(ink: Ink, rotation: int = 0) -> PageLayout:
     return result
 
 
-def find_characters(image, work_side: int = WORK_SIDE, rotation: int = 0) -> PageLayout:
+def find_characters(image: np.ndarray, work_side: int = WORK_SIDE, rotation: int = 0) -> PageLayout:
     """Locate every character of a page image, grouped into lines and words (no model needed)."""
     return layout(find_ink(image, work_side), rotation)
 
@@ -196,7 +196,7 @@ def line_direction(ink: Ink) -> tuple[int, ...]:
     return ROTATIONS
 
 
-def _recognize(found: PageLayout, recognizer):
+def _recognize(found: PageLayout, recognizer: Classifier) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every character of ``found`` and its alternatives (the parts of wide characters that
     may be two letters, the unions of neighbours that may be one) in one batch.
 
@@ -214,7 +214,7 @@ def _mean_log_top(proba: np.ndarray) -> float:
     return float(np.mean(np.log(np.maximum(proba.max(axis=1), 1e-9)))) if len(proba) else -np.inf
 
 
-def choose_rotation(ink: Ink, recognizer):
+def choose_rotation(ink: Ink, recognizer: Classifier) -> tuple[PageLayout, np.ndarray, np.ndarray, np.ndarray]:
     """The quarter turn under which the page reads best: its layout and :func:`_recognize` result.
 
     Candidates come from the lines' direction (:func:`line_direction`); among them the
@@ -263,9 +263,9 @@ def _page_warnings(found: PageLayout, conf: np.ndarray) -> list[str]:
     return warnings
 
 
-def read_page(image, recognizer, work_side: int = WORK_SIDE, rotate: str | int = "auto",
-              sheet: bool = True, remove_rules: bool = True, chars: str | None = None, lexicon=None,
-              field: bool = False) -> Page:
+def read_page(image: np.ndarray, recognizer: Classifier, work_side: int = WORK_SIDE, rotate: str | int = "auto",
+              sheet: bool = True, remove_rules: bool = True, chars: str | None = None,
+              lexicon: Lexicon | None = None, field: bool = False) -> Page:
     """Read the text of a page image.
 
     Parameters

@@ -7,11 +7,13 @@ or line's the lowest of its characters: a chain is as sure as its weakest link).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 
-def _union(boxes):
+def _union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
     if not boxes:
         return (0, 0, 0, 0)
     b = np.array(boxes)
@@ -20,51 +22,70 @@ def _union(boxes):
 
 @dataclass
 class Char:
+    """One character read: its class, its box and the recognizer's probability for it."""
+
     text: str
     box: tuple[int, int, int, int]
     confidence: float
 
 
-@dataclass
-class Word:
-    chars: list[Char]
+class _Span:
+    """A word or a line: text, box and confidence all come from its parts (``SEPARATOR`` between their texts)."""
+
+    SEPARATOR: ClassVar[str]
+
+    def parts(self) -> list:
+        raise NotImplementedError
 
     @property
     def text(self) -> str:
-        return "".join(c.text for c in self.chars)
+        """The parts' texts, joined by ``SEPARATOR``."""
+        return self.SEPARATOR.join(p.text for p in self.parts())
 
     @property
-    def box(self):
-        return _union([c.box for c in self.chars])
+    def box(self) -> tuple[int, int, int, int]:
+        """``(x0, y0, x1, y1)`` around all the parts (zeros when there are none)."""
+        return _union([p.box for p in self.parts()])
 
     @property
     def confidence(self) -> float:
-        return min((c.confidence for c in self.chars), default=0.0)
+        """The lowest of the parts' confidences (0 when there are none)."""
+        return min((p.confidence for p in self.parts()), default=0.0)
 
 
 @dataclass
-class Line:
-    words: list[Word]
+class Word(_Span):
+    """Characters written together."""
 
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+    chars: list[Char]
+    SEPARATOR: ClassVar[str] = ""
+
+    def parts(self) -> list[Char]:
+        """The characters."""
+        return self.chars
+
+
+@dataclass
+class Line(_Span):
+    """Words on one line of writing, in reading order."""
+
+    words: list[Word]
+    SEPARATOR: ClassVar[str] = " "
+
+    def parts(self) -> list[Word]:
+        """The words."""
+        return self.words
 
     @property
     def chars(self) -> list[Char]:
+        """All the line's characters, in reading order."""
         return [c for w in self.words for c in w.chars]
-
-    @property
-    def box(self):
-        return _union([w.box for w in self.words])
-
-    @property
-    def confidence(self) -> float:
-        return min((w.confidence for w in self.words), default=0.0)
 
 
 @dataclass
 class Page:
+    """What :func:`~ocr_cli.page.read_page` read: the lines, the image's size, and how it was read."""
+
     lines: list[Line] = field(default_factory=list)
     width: int = 0
     height: int = 0
@@ -76,10 +97,12 @@ class Page:
 
     @property
     def text(self) -> str:
+        """The lines' texts, one line each."""
         return "\n".join(line.text for line in self.lines)
 
     @property
     def chars(self) -> list[Char]:
+        """All the page's characters, in reading order."""
         return [c for line in self.lines for c in line.chars]
 
     def to_dict(self) -> dict:
@@ -95,7 +118,7 @@ class Page:
                       for line in self.lines],
         }
 
-    def draw(self, image: np.ndarray, path) -> None:
+    def draw(self, image: np.ndarray, path: str | Path) -> None:
         """Save ``image`` (grey or RGB; float with white = 1, or uint8) with line boxes, character
         boxes and predictions drawn on it.
 

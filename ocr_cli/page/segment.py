@@ -16,11 +16,13 @@ def components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return morph.label(mask)
 
 
-def heights(boxes):
+def heights(boxes: np.ndarray) -> np.ndarray:
+    """(N,) heights of (N, 4) ``(r0, r1, c0, c1)`` boxes."""
     return boxes[:, 1] - boxes[:, 0]
 
 
-def widths(boxes):
+def widths(boxes: np.ndarray) -> np.ndarray:
+    """(N,) widths of (N, 4) ``(r0, r1, c0, c1)`` boxes."""
     return boxes[:, 3] - boxes[:, 2]
 
 
@@ -46,7 +48,7 @@ def typical_height(boxes: np.ndarray, q: float = 50, areas: np.ndarray | None = 
     return float(np.percentile(heights(big), q))
 
 
-def keep_text_like(boxes: np.ndarray, areas: np.ndarray, shape, char_h: float) -> np.ndarray:
+def keep_text_like(boxes: np.ndarray, areas: np.ndarray, shape: tuple[int, ...], char_h: float) -> np.ndarray:
     """Boolean mask of boxes that may be (part of) a character.
 
     Drops specks (dots, grain: small in both directions), blobs far larger than any

@@ -79,6 +79,7 @@ def touches_frame(region: np.ndarray, share: float = 0.1) -> int:
 
 
 def polygon_area(pts: np.ndarray) -> float:
+    """The area of the polygon with (N, 2) corners ``pts`` in order (the shoelace formula)."""
     x, y = pts[:, 0], pts[:, 1]
     return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
 

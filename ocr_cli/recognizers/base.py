@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ MAX_PARAMETERS = 20_000_000
 MAX_CLASSES = 1000
 
 
-def check_classes(classes) -> str:
+def check_classes(classes: object) -> str:
     """The class list: a string of distinct characters."""
     if not isinstance(classes, str) or not 1 <= len(classes) <= MAX_CLASSES or len(set(classes)) != len(classes):
         raise OcrError(f"the class list must be a string of 1 to {MAX_CLASSES} distinct characters, got {str(classes)[:60]}")
@@ -38,12 +39,13 @@ def check_classes(classes) -> str:
 
 
 def check_size(name: str, n_parameters: int) -> None:
+    """Refuse an architecture too large to be a glyph model, before anything is allocated."""
     if n_parameters > MAX_PARAMETERS:
         raise OcrError(f"a {name} of this architecture has {n_parameters:,} parameters, "
                        f"more than the {MAX_PARAMETERS:,} a model may have")
 
 
-def positive_ints(value, what: str, count: int | None = None, most: int = 100_000) -> list[int]:
+def positive_ints(value: int | list[int] | tuple[int, ...], what: str, count: int | None = None, most: int = 100_000) -> list[int]:
     """``value`` (an int or a list of them) as a list of ints in 1..``most``, or a clear error."""
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if (not values or (count is not None and len(values) != count) or len(values) > 16
@@ -53,7 +55,7 @@ def positive_ints(value, what: str, count: int | None = None, most: int = 100_00
     return values
 
 
-def check_finite(arrays: dict, path) -> None:
+def check_finite(arrays: dict[str, np.ndarray], path: str | Path) -> None:
     """Weights that are NaN or infinite would read every glyph as the first class."""
     for name, a in arrays.items():
         if np.issubdtype(np.asarray(a).dtype, np.inexact) and not np.isfinite(a).all():
@@ -143,7 +145,7 @@ class Recognizer:
         raise NotImplementedError
 
     @classmethod
-    def from_arch(cls, classes: str, **arch) -> "Recognizer":
+    def from_arch(cls, classes: str, **arch: Any) -> Recognizer:
         """An untrained recognizer of this architecture; constructors check sizes before allocating."""
         try:
             return cls(classes, **arch)

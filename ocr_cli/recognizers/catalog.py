@@ -41,6 +41,7 @@ class ModelFile:
 
     @property
     def weights(self) -> Path:
+        """The weights file beside the sidecar (the first suffix of ``WEIGHTS_SUFFIXES`` present)."""
         return next(p for p in map(self.sidecar.with_suffix, WEIGHTS_SUFFIXES) if p.is_file())
 
 
@@ -74,7 +75,7 @@ def find_model(name: str) -> Path:
     raise OcrError(f"no model named {name!r}; the models are: {', '.join(model_names()) or 'none'}{where}")
 
 
-def resolve_model(spec) -> Path:
+def resolve_model(spec: str | Path) -> Path:
     """A model given as a file (weights or sidecar) or by name (:func:`find_model`)."""
     path = Path(spec)
     if path.exists():

@@ -23,7 +23,7 @@ BN_EPS = 1e-5
 CONVS = (("features.0", "features.1"), ("features.4", "features.5"), ("features.8", "features.9"))
 
 
-def check_cnn_arch(n_classes: int, channels=(32, 64, 128), hidden: int = 128, dropout: float = 0.3) -> dict:
+def check_cnn_arch(n_classes: int, channels: tuple[int, int, int] | list[int] = (32, 64, 128), hidden: int = 128, dropout: float = 0.3) -> dict:
     """The cnn's architecture parameters, checked (and its size bounded) before any allocation."""
     channels = positive_ints(channels, "cnn channels", count=3)
     hidden = positive_ints(hidden, "the cnn's hidden width", count=1)[0]
@@ -35,7 +35,7 @@ def check_cnn_arch(n_classes: int, channels=(32, 64, 128), hidden: int = 128, dr
     return {"channels": channels, "hidden": hidden, "dropout": float(dropout)}
 
 
-def cnn_shapes(channels, hidden: int, n_classes: int) -> dict[str, tuple]:
+def cnn_shapes(channels: tuple[int, int, int] | list[int], hidden: int, n_classes: int) -> dict[str, tuple]:
     """The state-dict shapes of :class:`~ocr_cli.recognizers.torch_nets.CNNNet` (BatchNorm counters excluded)."""
     shapes, c_in = {}, 1
     for (conv, bn), c in zip(CONVS, channels):

@@ -14,7 +14,7 @@ from ocr_cli.nn import build_mlp, load_params, save_model, softmax
 from ocr_cli.recognizers.base import Recognizer, TrainDefaults, check_size, positive_ints
 
 
-def dense_parameters(hidden, n_classes: int) -> int:
+def dense_parameters(hidden: list[int], n_classes: int) -> int:
     """Weights and biases of a 1024-hidden...-n_classes fully connected net."""
     sizes = [32 * 32, *hidden, n_classes]
     return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))

@@ -13,6 +13,7 @@ import io
 import math
 import pickle
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 
@@ -35,7 +36,7 @@ def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def read_state_dict(path) -> dict[str, np.ndarray]:
+def read_state_dict(path: str | Path) -> dict[str, np.ndarray]:
     """``{name: ndarray}`` from a ``torch.save``\\ d state dict, or a one-line :class:`OcrError`."""
     with open_zip(path) as zf:
         names = zf.namelist()

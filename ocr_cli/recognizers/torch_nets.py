@@ -119,6 +119,7 @@ class FCNet(nn.Module):
         return self.layers(x)
 
     def linears(self) -> list[nn.Linear]:
+        """The fully connected layers, input first (what :meth:`FCRecognizer.get_layers` exchanges with the NumPy core)."""
         return [m for m in self.layers if isinstance(m, nn.Linear)]
 
 
