@@ -108,6 +108,16 @@ def test_rules_go_and_the_letters_that_cross_them_stay():
     assert kept[20:120, 100:106].all() and kept[60:90, 300:330].all()  # ... the writing is whole
 
 
+@pytest.mark.parametrize("seed", [101, 102])
+def test_no_letter_goes_with_a_light_grid(cnn, seed):
+    # letters whose strokes join neighbouring grid lines into one wide band of the faint
+    # mask lay wholly inside it and were removed as pieces of the grid (W of WITH, a
+    # blurred N); now only marks no thicker than the grid line are
+    rgb, truth = photo(seed=seed, **CONDITIONS["squared paper"])
+    page = read_page(rgb, cnn)
+    assert len(page.chars) == len(truth.replace(" ", "").replace("\n", "")), page.text
+
+
 def test_a_tight_crop_of_one_word_keeps_its_strokes():
     from ocr_cli.data.synthetic_pages import render_page
 

@@ -199,10 +199,16 @@ def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray,
         line_colour = np.median(tint[bare if bare.any() else thin], axis=0)
         rule &= np.hypot(*np.moveaxis(tint - line_colour, -1, 0)) <= COLOUR_APART
     weak = on & ~strong
-    if weak.any():  # ink components wholly inside a faint line's band are pieces of it
+    if weak.any():  # ink components wholly inside a faint line's band are pieces of it, if no
+        # thicker than the line (as whole in the faint mask): where letters join lines into
+        # one wide band, a letter lies wholly inside it too
+        line_width = float(np.argmax(np.bincount(run_lengths(faint.T).T[band & faint])))
         labels, comp_boxes, areas = morph.label(ink)
         inside = np.bincount(labels[weak], minlength=len(areas) + 1)[1:] == areas
-        rule |= weak & np.r_[False, inside][labels]
+        candidate = np.r_[False, inside][labels]
+        widest = np.zeros(len(areas) + 1, np.int32)
+        np.maximum.at(widest, labels[candidate], thickness[candidate])
+        rule |= weak & np.r_[False, widest[1:] <= 2 * line_width + 1][labels] & candidate
     return rule
 
 
