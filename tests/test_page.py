@@ -336,11 +336,12 @@ def test_touching_pair_offers_a_split():
 def test_neighbours_better_read_as_one_letter_are_merged():
     from ocr_cli.page.decode import choose_merges, reading
 
-    # characters: two doubtful strokes, two sure letters; then merged (0, 1): sure, merged (2, 3): not surer
-    sure = np.array([0.6, 0.5, 0.95, 0.9, 0.99, 0.92])
-    merges = choose_merges(sure, {(0, 1): None, (2, 3): None}, 4)
-    assert merges == {(0, 1): 4}
-    assert reading([0, 1, 2, 3], {3: [7, 8]}, merges) == [4, 2, 7, 8]
+    # characters: two doubtful strokes, two sure letters, two sure bars (the halves of a faint V);
+    # then merged (0, 1): sure, merged (2, 3): not surer, merged (4, 5): leaves a sixth of their doubt
+    sure = np.array([0.6, 0.5, 0.95, 0.9, 0.99, 0.988, 0.99, 0.92, 0.998])
+    merges = choose_merges(sure, {(0, 1): None, (2, 3): None, (4, 5): None}, 6)
+    assert merges == {(0, 1): 6, (4, 5): 8}
+    assert reading([0, 1, 2, 3], {3: [7, 8]}, merges) == [6, 2, 7, 8]
 
 
 def test_overlapping_neighbours_are_offered_as_one_letter():

@@ -89,14 +89,15 @@ def choose_merges(sure: np.ndarray, merges: dict, first: int) -> dict:
     """``{(k, j): row}`` for the neighbour pairs better read as one letter.
 
     ``sure[first:]`` (see :func:`sureness`) holds the merged readings in the order of
-    ``merges``. Mirror of :func:`choose_splits`: the pair must be in doubt (under 0.9) and
-    the one letter leave at most half that doubt. Chosen pairs never overlap; the surest
-    merges go first.
+    ``merges``. Like :func:`choose_splits`, the one letter must leave at most half the pair's
+    doubt, but the pair need not be in doubt: the two halves of a faint ``V`` or ``U`` are two
+    sure bars (``I``), and only their reading as one letter is surer still. Chosen pairs never
+    overlap; the surest merges go first.
     """
     candidates = []
     for row, (k, j) in enumerate(merges, first):
         merged, pair = sure[row], np.sqrt(sure[k] * sure[j])
-        if pair < 0.9 and 1 - merged < (1 - pair) / 2:
+        if 1 - merged < (1 - pair) / 2:
             candidates.append((merged - pair, k, j, row))
     chosen, used = {}, set()
     for _, k, j, row in sorted(candidates, reverse=True):
