@@ -76,8 +76,9 @@ def weights(folder: Path) -> dict:
     for f in sorted(folder.rglob("*")):
         key = str(f.relative_to(folder))
         if f.suffix == ".npz":
-            with np.load(f) as z:
-                found[key] = {k: z[k].tobytes() for k in z.files if k != "meta"}
+            with np.load(f) as z:  # arrays, and the sidecar the model file embeds (a JSON member: bytes)
+                found[key] = {k: strip(json.loads(z[k].decode().replace(str(folder), "OUT")))
+                              if isinstance(z[k], bytes) else z[k].tobytes() for k in z.files}
         elif f.suffix == ".pt":
             found[key] = {k: v.tobytes() for k, v in read_state_dict(f).items()}
         elif f.suffix == ".json":
