@@ -60,7 +60,8 @@ def _characters(labels: np.ndarray, boxes: np.ndarray, pieces: list, char_h: flo
 
     A single component much wider than the page's median character and much wider than
     tall is split outright (a ``W`` or ``M`` is wide, but not twice a letter). One that is
-    only somewhat wide may be one wide letter or two touching ones: it stays whole but
+    only somewhat wide, or is made of several pieces (two letters glued by blur, with a
+    stray piece of one), may be one wide letter or two touching ones: it stays whole but
     carries its split as an alternative, for the recognizer to decide.
 
     Returns per line a list of ``(label ids, box, alternative parts or None)``.
@@ -80,7 +81,7 @@ def _characters(labels: np.ndarray, boxes: np.ndarray, pieces: list, char_h: flo
             n = max(2, int(round(w / typical_w)))
             if len(ids) == 1 and w > 1.8 * typical_w and w > 1.6 * h:
                 row += [(i, b, None) for i, b in segment.split_touching(labels, ids, box, n)]
-            elif len(ids) == 1 and w > 1.3 * typical_w and w > 0.9 * h:
+            elif w > 1.3 * typical_w and w > 0.9 * h:
                 parts = segment.split_touching(labels, ids, box, n)
                 row.append((np.concatenate([i for i, _ in parts]), box, parts if len(parts) > 1 else None))
             else:
