@@ -130,9 +130,11 @@ def _stem(name: str) -> str:
 
 def output_paths(directory, inputs: list[Input], extension: str) -> list[Path]:
     """``DIR/<stem><extension>`` for each input (``stdin`` for ``-``), made unique
-    (``<stem>_2``, ...) among themselves and never an input's own path."""
+    (``<stem>_2``, ...) among themselves, and never an input's own path nor the ground truth
+    beside it (``<stem>.txt``, what ``ocr eval`` scores against: ``-o`` pointed at the
+    input folder must not replace it)."""
     directory = Path(directory)
-    taken = {_key(i.path) for i in inputs}
+    taken = {_key(i.path) for i in inputs} | {_key(i.path.with_suffix(".txt")) for i in inputs if i.name != "-"}
     return [unique_path(directory / f"{_stem(i.name)}{extension}", taken) for i in inputs]
 
 

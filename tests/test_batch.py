@@ -200,6 +200,10 @@ def test_outputs_never_replace_an_input(tmp_path):
     (tmp_path / "p.hocr").write_bytes(b"an image named like an output")
     inputs = [Input("p.hocr", tmp_path / "p.hocr"), Input("x/p.png", tmp_path / "p.png")]
     assert output_paths(tmp_path, inputs, ".hocr") == [tmp_path / "p_2.hocr", tmp_path / "p_3.hocr"]
+    # text beside the images (-o pointed at the input folder) never takes a ground truth's name
+    gt = [Input("a.png", tmp_path / "a.png"), Input("b.png", tmp_path / "b.png")]
+    assert output_paths(tmp_path, gt, ".txt") == [tmp_path / "a_2.txt", tmp_path / "b_2.txt"]
+    assert output_paths(tmp_path / "out", gt, ".txt") == [tmp_path / "out" / "a.txt", tmp_path / "out" / "b.txt"]
     tasks, _ = page_tasks([])
     with pytest.raises(OcrError, match="one of the inputs"):
         overlay_paths(tmp_path / "p.hocr", inputs, tasks)
