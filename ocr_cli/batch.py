@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ocr_cli.errors import OcrError
+from ocr_cli.errors import OcrError, UsageError
 from ocr_cli.inputs import Input, PageTask, page_tasks, rename
 from ocr_cli.workers import ordered_map, say, use_recognizer, worker_recognizer
 
@@ -175,7 +175,7 @@ def extract(args, recognizer, model: dict, fmt: str = "text", out_dir=None, recu
     with tempfile.TemporaryDirectory(prefix="ocr-stdin-") as tmp:
         inputs, errors = expand_inputs(args, recursive, tmp)
         if fmt == "alto" and out_dir is None and len(inputs) > 1:
-            raise OcrError("an ALTO file describes one source image or document: "
+            raise UsageError("an ALTO file describes one source image or document: "
                            f"use -o DIR to write one per input ({len(inputs)} inputs)")
         for message in errors:
             say(f"error: {message}")

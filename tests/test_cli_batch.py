@@ -50,6 +50,8 @@ def test_extract_folder_keeps_going_and_exits_1(pages):
     assert r.exit_code == 0 and CHECKS["hocr"](r.stdout)[0]["lines"] == [["AB", "CD"]]
     r = CliRunner().invoke(cli, ["extract", str(pages / "a.png"), "--json", "--format", "tsv"])
     assert r.exit_code == 2 and r.stderr.startswith("error: --json means --format json")
+    r = CliRunner().invoke(cli, ["extract", str(pages / "a.png"), str(pages / "b.png"), "--format", "alto"])
+    assert r.exit_code == 2 and r.stderr.startswith("error: an ALTO file describes one source")  # a usage error
 
 
 def test_extract_reads_stdin_and_writes_out_dir(pages, tmp_path):
