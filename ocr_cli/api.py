@@ -69,14 +69,14 @@ def read(image, model="cnn", *, page: int = 1, rotate="auto", chars: str | None 
     OcrError
         A file that cannot be read, or a model that cannot be found or loaded.
     """
-    from ocr_cli.batch import read_image_array
+    from ocr_cli.page.fields import read_page_or_field
     from ocr_cli.page.lexicon import load_lexicon, parse_chars
 
     rec, described = recognizer(model)
     array, source, notes = _page_image(image, page)
     options = {"rotate": rotate, "field": field, "chars": parse_chars(chars, rec.classes) if chars else None,
                "lexicon": load_lexicon(lexicon, rec.classes) if isinstance(lexicon, (str, os.PathLike)) else lexicon}
-    result = read_image_array(array, rec, **options)
+    result = read_page_or_field(array, rec, **options)
     reading = Reading(**{f.name: getattr(result, f.name) for f in fields(Page)}, model=described)
     reading.source = source
     reading.warnings += notes

@@ -26,29 +26,17 @@ class Document:
     seconds: float = 0.0
 
 
-def read_image_array(image, recognizer, field: bool | None = None, **options):
-    """Read one page image (an array, as :func:`~ocr_cli.page.read_page` takes it) as a page or,
-    with ``field`` (None: when the image is shaped like one), as one form field, read upright."""
-    from ocr_cli.page import read_page
-    from ocr_cli.page.fields import is_field, read_field
-
-    if field is None:
-        field = is_field(image)
-    if field:
-        options.pop("rotate", None)
-    return (read_field if field else read_page)(image, recognizer, **options)
-
-
 def _read_task(task: tuple[PageTask, str | None, dict]):
     """Read one page in a worker: ``(number, Page or None, error or None, seconds)``."""
     from ocr_cli.fileio.images import read_image_page
+    from ocr_cli.page.fields import read_page_or_field
 
     t, overlay, options = task
     start = time.perf_counter()
     where = f"{t.name}: page {t.index + 1}: " if t.pages > 1 else f"{t.name}: "
     try:
         image = read_image_page(t.path, t.index, colour=True)
-        page = read_image_array(image, worker_recognizer(), **options)
+        page = read_page_or_field(image, worker_recognizer(), **options)
         page.source = t.name
         if overlay:
             page.draw(image, overlay)

@@ -69,15 +69,14 @@ def _score_page(task):
     from ocr_cli.workers import worker_recognizer
     from ocr_cli.errors import OcrError
     from ocr_cli.fileio.images import read_image
-    from ocr_cli.page.fields import is_field, read_field
-    from ocr_cli.page.pipeline import read_page
+    from ocr_cli.page.fields import is_field, read_page_or_field
 
     name, image, truth, field, chars, lexicon = task
     start = time.perf_counter()
     try:
         grey = read_image(image, colour=True)
-        field = is_field(grey) if field is None else field
-        page = (read_field if field else read_page)(grey, worker_recognizer(), chars=chars, lexicon=lexicon)
+        field = is_field(grey) if field is None else field  # the report says which way it was read
+        page = read_page_or_field(grey, worker_recognizer(), field=field, chars=chars, lexicon=lexicon)
     except OcrError as e:
         return {"image": name, "error": str(e)}
     except (OSError, ValueError, MemoryError) as e:

@@ -177,3 +177,17 @@ def read_field(image: np.ndarray, recognizer: Classifier, chars: str | None = No
         c.box = tuple(int(round(v / s)) for v in c.box)
     page.width, page.height = grey.shape[1], grey.shape[0]
     return page
+
+
+def read_page_or_field(image: np.ndarray, recognizer: Classifier, field: bool | None = None,
+                       **options: object) -> Page:
+    """Read an image as a page (:func:`~ocr_cli.page.read_page`) or, with ``field`` (None: when
+    it is shaped like one, :func:`is_field`), as one form field (:func:`read_field`, upright:
+    a ``rotate`` option is dropped). ``options`` go to the reader (``chars``, ``lexicon``, ...)."""
+    from ocr_cli.page import read_page  # looked up per call: tests and callers may replace it
+
+    if field is None:
+        field = is_field(image)
+    if field:
+        options.pop("rotate", None)
+    return (read_field if field else read_page)(image, recognizer, **options)
