@@ -28,12 +28,15 @@ class Ink:
     mask : (H, W) bool ink, printed rules removed
     to_image : 3×3 homography from working pixels to the input image's pixels
     notes : what was done to the photo (sheet found, rules removed), for reports
+    components : ``mask``'s :func:`~ocr_cli.page.segment.components` ``(labels, boxes,
+        areas)``, measured here already, so the layout need not label the mask again
     """
 
     contrast: np.ndarray
     mask: np.ndarray
     to_image: np.ndarray
     notes: list = field(default_factory=list)
+    components: tuple | None = None
 
 
 def as_grey_and_colour(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -164,7 +167,8 @@ def find_ink(image: np.ndarray, work_side: int = WORK_SIDE, sheet: bool = True, 
         if remove_rules and thresholds is not None:
             faint = binarize.faint(contrast, thresholds) | mask
             mask, removed = rules.remove_rules(mask, faint, contrast, colour)
-        _, boxes, areas = segment.components(mask)
+        components = segment.components(mask)
+        _, boxes, areas = components
         char_h = segment.typical_height(boxes, areas=areas)
         if attempt or scale >= MAX_UPSCALE or char_h >= MIN_CHAR_PX or char_h == 0 or work_side >= MAX_WORK_SIDE:
             break
@@ -172,4 +176,4 @@ def find_ink(image: np.ndarray, work_side: int = WORK_SIDE, sheet: bool = True, 
         work_side = min(MAX_WORK_SIDE, int(max(grey.shape) * scale))
     if removed:
         notes.append(f"printed lines removed ({removed} px)")
-    return Ink(contrast, mask, to_image, notes)
+    return Ink(contrast, mask, to_image, notes, components)

@@ -95,7 +95,11 @@ def layout(ink: Ink, rotation: int = 0) -> PageLayout:
     k = -(rotation // 90)  # np.rot90 turns counter-clockwise
     mask, contrast = np.rot90(ink.mask, k), np.rot90(ink.contrast, k)
     to_image = ink.to_image @ np.linalg.inv(geometry.quarter_turn(k, ink.mask.shape))
-    labels, boxes, areas = segment.components(mask)
+    if k % 4 == 0 and ink.components is not None:  # upright: labelled already (a copy: splits relabel it)
+        labels, boxes, areas = ink.components
+        labels = labels.copy()
+    else:
+        labels, boxes, areas = segment.components(mask)
     char_h = segment.typical_height(boxes, areas=areas)
     keep = segment.keep_text_like(boxes, areas, labels.shape, char_h) if len(boxes) else np.zeros(0, bool)
     warnings = []
@@ -181,7 +185,7 @@ def line_direction(ink: Ink) -> tuple[int, ...]:
     Character boxes line up sharply across the lines they form; for block capitals, whose
     boxes are about square, the direction across which their centres bunch is the evidence.
     """
-    labels, boxes, areas = segment.components(ink.mask)
+    labels, boxes, areas = ink.components or segment.components(ink.mask)
     char_h = segment.typical_height(boxes, areas=areas)
     if len(boxes) == 0:
         return (0,)

@@ -203,7 +203,7 @@ def horizontal_rules(ink: np.ndarray, faint: np.ndarray, contrast: np.ndarray,
         # thicker than the line (as whole in the faint mask): where letters join lines into
         # one wide band, a letter lies wholly inside it too
         line_width = float(np.argmax(np.bincount(run_lengths(faint.T).T[band & faint])))
-        labels, comp_boxes, areas = morph.label(ink)
+        labels, _, areas = morph.label(ink)
         inside = np.bincount(labels[weak], minlength=len(areas) + 1)[1:] == areas
         candidate = np.r_[False, inside][labels]
         widest = np.zeros(len(areas) + 1, np.int32)
