@@ -11,7 +11,7 @@ from ocr_cli.errors import OcrError
 
 
 def _hidden(model: str, text: str | None):
-    """``--hidden`` as the recognizer takes it ('64', '256,128'; one number for the cnn)."""
+    """``--hidden`` as the recognizer takes it ('64', '256,128'; for the cnn one number or four)."""
     if not text:
         return None
     try:
@@ -46,7 +46,7 @@ def _echo_best(r, prefix: str = "") -> None:
               help="Peak learning rate (cosine decay; default: 0.05 for mlp/fc, 0.002 for cnn). Repeat it to compare "
                    "rates on one plot, e.g. best, ×10, ÷10.")
 @click.option("--batch-size", type=BATCH_SIZE, default=None, help="Mini-batch size (default: 32 for mlp/fc, 64 for cnn).")
-@click.option("--hidden", default=None, help="Hidden sizes: '64' or '256,128' for mlp/fc; the head's width for cnn (default: 64 for mlp/fc, 128 for cnn).")
+@click.option("--hidden", default=None, help="Hidden sizes: '64' or '256,128' for mlp/fc; for cnn the head's width, or the three conv widths and the head's: '48,96,192,192' (default: 64 for mlp/fc, 32,64,128,128 for cnn).")
 @seed_option
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Results folder (default: runs/MODEL).")
 @click.option("--init-from", type=click.Path(dir_okay=False), default=None, help="Start from this saved model (same kind).")

@@ -213,10 +213,18 @@ class CNNRecognizer(TorchRecognizer):
         self.net = CNNNet(len(classes), self.channels, self.hidden, self.dropout)
 
     @classmethod
-    def check_hidden(cls, sizes: list[int]) -> int:
-        if len(sizes) != 1:
-            raise OcrError("--hidden for cnn is one number (the head's width)")
-        return sizes[0]
+    def create(cls, classes: str, hidden: int | list[int] | None = None, seed: int = 0) -> "CNNRecognizer":
+        if isinstance(hidden, list):  # the three conv widths, then the head's
+            torch.manual_seed(seed)
+            return cls(classes, channels=hidden[:3], hidden=hidden[3])
+        return super().create(classes, hidden, seed)
+
+    @classmethod
+    def check_hidden(cls, sizes: list[int]) -> int | list[int]:
+        if len(sizes) not in (1, 4):
+            raise OcrError("--hidden for cnn is the head's width (128) or the three conv widths and the head's "
+                           "(32,64,128,128)")
+        return sizes[0] if len(sizes) == 1 else list(sizes)
 
     def arch(self) -> dict:
         return {"channels": self.channels, "hidden": self.hidden, "dropout": self.dropout}

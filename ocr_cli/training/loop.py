@@ -35,8 +35,9 @@ def initial_recognizer(cfg: TrainConfig):
         raise OcrError(f"--init-from {cfg.init_from} is a {rec.name} model, not {cfg.model}")
     if rec.classes != CLASSES:
         raise OcrError(f"--init-from {cfg.init_from} has classes {rec.classes!r}, training needs {CLASSES!r}")
-    if cfg.hidden is not None and rec.arch().get("hidden") != cfg.hidden:
-        raise OcrError(f"--hidden {cfg.hidden} differs from --init-from's hidden {rec.arch().get('hidden')}")
+    arch = rec.arch()
+    if cfg.hidden is not None and cfg.hidden not in (arch.get("hidden"), [*arch.get("channels", ()), arch.get("hidden")]):
+        raise OcrError(f"--hidden {cfg.hidden} differs from --init-from's hidden {arch.get('hidden')}")
     return rec
 
 
