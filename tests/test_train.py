@@ -170,3 +170,25 @@ def test_training_sets_torch_threads_unless_told(toy, tmp_path, monkeypatch):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_cnn_hidden_takes_the_conv_widths_too(toy, tmp_path):
+    """``--hidden C1,C2,C3,H``: a wider or narrower cnn is one option away, and --init-from
+    accepts the same four numbers back (one number stays the head's width)."""
+    from ocr_cli.training.loop import initial_recognizer
+
+    cls = get_recognizer_class("cnn")
+    assert cls.check_hidden([96]) == 96 and cls.check_hidden([8, 16, 32, 24]) == [8, 16, 32, 24]
+    with pytest.raises(OcrError, match="three conv widths"):
+        cls.check_hidden([8, 16])
+    r = run("cnn", toy_mix(toy), tmp_path / "a", hidden=[8, 16, 32, 24], epochs=1, lr=3e-3, batch_size=16,
+            threads=1, augment=False, progress=False)
+    assert load_recognizer(r.model_path).arch()["channels"] == [8, 16, 32]
+    meta = json.loads(r.model_path.with_suffix(".json").read_text())
+    assert meta["arch"] == {"channels": [8, 16, 32], "hidden": 24, "dropout": 0.3}
+    again = initial_recognizer(TrainConfig(model="cnn", out=tmp_path / "b", hidden=[8, 16, 32, 24],
+                                           init_from=r.model_path))
+    assert again.arch()["hidden"] == 24
+    with pytest.raises(OcrError, match="differs"):
+        initial_recognizer(TrainConfig(model="cnn", out=tmp_path / "c", hidden=[8, 16, 64, 24],
+                                       init_from=r.model_path))
