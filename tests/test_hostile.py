@@ -408,8 +408,6 @@ TRAIN = ["train", "--model", "mlp", "--dataset", "synthetic", "--synthetic", "10
     ["train", "--model", "mlp", "--dataset", "synthetic", "--hidden", "64,-3"],
     ["train", "--model", "mlp", "--dataset", "synthetic", "--hidden", str(10**6)],
     ["train", "--model", "cnn", "--dataset", "synthetic", "--label-smoothing", "nan"],
-    ["train", "--model", "cnn", "--dataset", "synthetic", "--elastic", "nan"],
-    ["train", "--model", "cnn", "--dataset", "synthetic", "--elastic", "5"],
     ["train", "--model", "mlp", "--dataset", "synthetic*100000"],
     ["train", "--model", "mlp", "--dataset", "nist26*0"],
     ["finetune", "--from", "cnn", "--dataset", "synthetic", "--lr", "nan"],

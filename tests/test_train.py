@@ -93,11 +93,11 @@ def test_ctrl_c_keeps_the_best_model_so_far(toy, tmp_path, monkeypatch):
     calls = {"n": 0}
     real_augment = __import__("ocr_cli.data.augment", fromlist=["augment"]).augment
 
-    def interrupt_in_epoch_3(X, rng, elastic=0.0):
+    def interrupt_in_epoch_3(X, rng):
         calls["n"] += 1
         if calls["n"] > 2 * 45 + 10:  # 720 samples / 16 = 45 batches per epoch
             raise KeyboardInterrupt
-        return real_augment(X, rng, elastic)
+        return real_augment(X, rng)
 
     monkeypatch.setattr("ocr_cli.data.augment.augment", interrupt_in_epoch_3)
     logs = []

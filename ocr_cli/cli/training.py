@@ -53,11 +53,9 @@ def _echo_best(r, prefix: str = "") -> None:
 @mix_options
 @click.option("--label-smoothing", type=FiniteFloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="fc/cnn: train towards 1-S on the true class and S spread over all classes.")
-@click.option("--elastic", type=FiniteFloatRange(0, 4), default=0.0, show_default=True,
-              help="Add a smooth elastic warp of this RMS size (pixels) to the augmentation.")
 @click.pass_context
 def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, out, init_from, synthetic_n,
-          repeat_real, no_augment, data_dir, threads, label_smoothing, elastic):
+          repeat_real, no_augment, data_dir, threads, label_smoothing):
     """Train a recognizer; write the model, its sidecar, curves and confusion matrix to --out.
 
     A fixed stratified 30% of every real source is held out (never trained on) and every
@@ -67,7 +65,7 @@ def train(ctx, model_name, dataset, val, epochs, lr, batch_size, hidden, seed, o
 
     cfg = TrainConfig(model=model_name, out=out or f"runs/{model_name}", epochs=epochs, batch_size=batch_size,
                       hidden=_hidden(model_name, hidden), seed=seed, augment=not no_augment, threads=threads,
-                      label_smoothing=label_smoothing, elastic=elastic, init_from=init_from, command=command_line(ctx, "ocr train"))
+                      label_smoothing=label_smoothing, init_from=init_from, command=command_line(ctx, "ocr train"))
     results = run_training(cfg, dataset, lr, val, data_dir, synthetic_n, repeat_real, log=click.echo)
     for rate, r in results.items():
         if r.model_path is None:

@@ -11,14 +11,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-ELASTIC_SMOOTH = 4.0  # px: smoothness of the elastic displacement field (Simard et al. 2003 used 4 on 28-px digits)
-
 
 def random_affine(X: np.ndarray, rng: np.random.Generator, rotate: float = 10.0, shear: float = 0.15,
-                  scale: float = 0.1, shift: float = 1.5, elastic: float = 0.0) -> np.ndarray:
-    """Warp each sample by its own random rotation (degrees), shear, per-axis scale and shift (px),
-    and, with ``elastic`` > 0, a smooth random displacement of that RMS size (px): the wobble
-    of a hand rather than a transform of the whole letter (Simard et al. 2003).
+                  scale: float = 0.1, shift: float = 1.5) -> np.ndarray:
+    """Warp each sample by its own random rotation (degrees), shear, per-axis scale and shift (px).
 
     One ``map_coordinates`` call over the whole ``(N, H, W)`` stack keeps it fast.
     """
@@ -36,18 +32,14 @@ def random_affine(X: np.ndarray, rng: np.random.Generator, rotate: float = 10.0,
     src = np.einsum("nij,jhw->nihw", a, rc)
     src[:, 0] += (h - 1) / 2 - ty[:, None, None]
     src[:, 1] += (w - 1) / 2 - tx[:, None, None]
-    if elastic > 0:
-        field = ndimage.gaussian_filter(rng.standard_normal((n, 2, h, w)).astype(np.float32),
-                                        sigma=(0, 0, ELASTIC_SMOOTH, ELASTIC_SMOOTH))
-        src += field * (elastic / np.sqrt(np.mean(field ** 2, axis=(1, 2, 3), keepdims=True) + 1e-12))
     idx = np.broadcast_to(np.arange(n, dtype=np.float32)[:, None, None], (n, h, w))
     coords = np.stack([idx, src[:, 0], src[:, 1]])
     return ndimage.map_coordinates(X, coords, order=1, mode="constant", cval=0.0).astype(np.float32)
 
 
-def augment(X: np.ndarray, rng: np.random.Generator, elastic: float = 0.0) -> np.ndarray:
-    """A random mix of affine (and ``elastic``) warp, thicker or thinner strokes, blur and fainter ink, per sample."""
-    X = random_affine(np.asarray(X, dtype=np.float32), rng, elastic=elastic)
+def augment(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random mix of affine warp, thicker or thinner strokes, blur and fainter ink, per sample."""
+    X = random_affine(np.asarray(X, dtype=np.float32), rng)
     n = len(X)
     pick = rng.random(n)
     thick, thin = pick < 0.2, (pick >= 0.2) & (pick < 0.35)

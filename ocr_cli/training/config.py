@@ -31,7 +31,6 @@ class TrainConfig:
     hidden: int | list | None = None  # as the recognizer's check_hidden gives it
     seed: int = 0  # initialisation, order, augmentation, synthetic data
     augment: bool = True
-    elastic: float = 0.0  # RMS px of the augmentation's smooth elastic warp (0: affine only)
     threads: int | None = None  # torch CPU threads and BLAS threads (default: torch_threads(), 1 BLAS thread)
     label_smoothing: float = 0.0  # torch models: train towards 1 - s on the true class
     init_from: str | Path | None = None  # None: from scratch; else the starting model (recorded in the sidecar)
@@ -48,8 +47,6 @@ class TrainConfig:
             raise UsageError("--epochs and --batch-size must be >= 1 and --lr a finite number > 0")
         if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or not 0 <= cfg.seed < 2**32:
             raise UsageError(f"--seed must be a whole number from 0 to {2**32 - 1}, got {cfg.seed!r}")
-        if not 0.0 <= cfg.elastic <= 4.0:
-            raise UsageError("--elastic must be from 0 to 4 (pixels)")
         if not 0.0 <= cfg.label_smoothing < 1.0:
             raise UsageError("--label-smoothing must be in [0, 1)")
         if cfg.freeze is not None:

@@ -130,7 +130,7 @@ def _one_epoch(cfg: TrainConfig, step, schedule: _Schedule, X, y, rng, epoch: in
                disable=not cfg.progress, unit="batch")
     for start in bar:
         idx = order[start:start + cfg.batch_size]
-        xb = augment.augment(X[idx], rng, cfg.elastic) if cfg.augment else X[idx]
+        xb = augment.augment(X[idx], rng) if cfg.augment else X[idx]
         step.set_lr(schedule.next())
         batch_loss, batch_correct = step(xb, y[idx])
         if not math.isfinite(batch_loss):  # nothing after this could be a model worth saving

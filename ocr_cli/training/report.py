@@ -52,8 +52,7 @@ def provenance(cfg: TrainConfig, mix, rec) -> dict:
             "init_from": str(cfg.init_from) if cfg.init_from else None, "init_from_model": started,
             "training": {"epochs": cfg.epochs, "optimizer": d.optimizer, "lr": cfg.lr, "schedule": "warm-up 2%, cosine",
                          "momentum": MOMENTUM if d.optimizer == "sgd" else None, "weight_decay": d.weight_decay,
-                         "batch_size": cfg.batch_size, "augment": cfg.augment,
-                         "elastic": cfg.elastic, "label_smoothing": cfg.label_smoothing}}
+                         "batch_size": cfg.batch_size, "augment": cfg.augment, "label_smoothing": cfg.label_smoothing}}
 
 
 def evaluate(rec, X: np.ndarray, y: np.ndarray) -> dict:
