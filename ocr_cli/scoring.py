@@ -41,12 +41,13 @@ def score_samples(proba: np.ndarray, y: np.ndarray, classes: str, top_k: int = 1
 
 
 def score_dataset(spec: str, rec, split: str | None = None, heldout: bool = False, data_dir=None,
-                  n: int | None = None, seed: int = 0) -> dict:
+                  n: int | None = None, seed: int = 0, errors=None) -> dict:
     """Score ``rec`` on one or several comma-separated sources (``folder:DIR``, ``nist26:PATH``, ...).
 
     ``heldout`` scores each source's fixed held-out part as ``ocr train`` splits it; otherwise
     every sample of ``split`` (default: each source's :func:`default_split`). ``n`` draws a
-    seeded subset per source. Probabilities carry ``rec``'s calibration temperature. Returns
+    seeded subset per source. Probabilities carry ``rec``'s calibration temperature. ``errors``
+    (a PNG path) also saves the misread samples (:func:`save_misread`). Returns
     :func:`score_samples` of all sources together plus ``"sources"`` with each one's own.
     """
     from ocr_cli.calibration import calibrated
@@ -56,6 +57,8 @@ def score_dataset(spec: str, rec, split: str | None = None, heldout: bool = Fals
     specs = [s.strip() for s in spec.split(",") if s.strip()]
     if not specs:
         raise OcrError("no dataset given")
+    if errors is not None:
+        _refuse_writing_into_sources(errors, specs)
     parts, probas = {}, []
     for s in specs:
         name = s.partition(":")[0].strip().lower()
@@ -68,15 +71,53 @@ def score_dataset(spec: str, rec, split: str | None = None, heldout: bool = Fals
         else:
             X, y, _ = load_dataset(s, split or default_split(name), data_dir=data_dir, n=n, seed=seed)
         p = calibrated(rec.predict_proba(X), rec) if len(y) else np.zeros((0, len(rec.classes)))
-        parts[s] = (p, y)
+        parts[s] = (p, y, X)
         probas.append(p)
     if rec.classes != _classes():
         raise OcrError(f"the model's classes {rec.classes!r} are not the 36 the datasets are labeled with")
-    report = score_samples(np.concatenate(probas), np.concatenate([y for _, y in parts.values()]), rec.classes)
+    y_all = np.concatenate([y for _, y, _ in parts.values()])
+    report = score_samples(np.concatenate(probas), y_all, rec.classes)
     report["sources"] = {s: {k: v for k, v in score_samples(p, y, rec.classes).items() if k != "per_class"}
-                         for s, (p, y) in parts.items() if len(y)} if len(parts) > 1 else {}
+                         for s, (p, y, _) in parts.items() if len(y)} if len(parts) > 1 else {}
     report["part"] = "held-out" if heldout else "all"
+    if errors is not None:
+        X_all = np.concatenate([X for _, _, X in parts.values()])
+        report["misread_shown"] = save_misread(errors, X_all, y_all, np.concatenate(probas), rec.classes)
+        report["misread_file"] = str(errors) if report["misread_shown"] else None
     return report
+
+
+MAX_MISREAD_SHOWN = 400  # a grid of 20 x 20 stays readable
+
+
+def save_misread(out, X: np.ndarray, y: np.ndarray, proba: np.ndarray, classes: str,
+                 limit: int = MAX_MISREAD_SHOWN) -> int:
+    """Save a grid of the misread samples to ``out`` (PNG), each titled ``true→read``; their count.
+
+    The surest mistakes come first: that is where mislabeled crops and look-alikes (``0``/``O``)
+    show, which a confusion count cannot tell apart from a weak model. Nothing is written when
+    every sample is read right.
+    """
+    from ocr_cli.data.preview import sample_grid
+
+    pred = proba.argmax(axis=1)
+    bad = np.flatnonzero(pred != y)
+    bad = bad[np.argsort(-proba[bad, pred[bad]], kind="stable")][:limit]
+    if len(bad):
+        sample_grid(X[bad], y[bad], labels=[f"{classes[y[i]]}→{classes[pred[i]]}" for i in bad],
+                    title=f"misread, surest first ({len(bad)} of {int((pred != y).sum())})", out=out)
+    return int(len(bad))
+
+
+def _refuse_writing_into_sources(out, specs) -> None:
+    """A grid saved inside a ``folder:`` source would become one of its samples (or replace one)."""
+    from pathlib import Path
+
+    target = Path(out).resolve()
+    for s in specs:
+        name, _, path = s.partition(":")
+        if name.strip().lower() == "folder" and path and target.is_relative_to(Path(path.strip()).resolve()):
+            raise OcrError(f"{out} is inside the dataset folder {path.strip()}; save the misread grid elsewhere")
 
 
 def _classes() -> str:
@@ -97,6 +138,9 @@ def format_report(report: dict) -> str:
     if report["confused"]:
         lines.append("most confused (true->predicted: count): "
                      + ", ".join(f"{t}->{p}: {c}" for t, p, c in report["confused"]))
+    if "misread_shown" in report:
+        lines.append(f"misread samples, surest first: {report['misread_shown']} -> {report['misread_file']}"
+                     if report["misread_shown"] else "misread samples: none")
     return "\n".join(lines)
 
 

@@ -235,6 +235,24 @@ def test_folder_normalizes_photographed_crops_like_page_crops(tmp_path, dark_ink
     assert np.abs(X[0] - clean).mean() < 0.06
 
 
+def test_folder_keeps_a_glyph_that_touches_its_tight_crop(tmp_path):
+    """A wide letter cut tightly touches both sides of its crop; the page rule for shapes that
+    touch the border (a sheet's edge, a shadow) must not blank it (4 photo36 crops were blank)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    wide = np.repeat(draw("Z", 28), 2, axis=1)  # about twice as wide as tall
+    cols = np.flatnonzero(wide.max(axis=0) > 0.5)
+    tight = np.pad(wide[:, cols[0]:cols[-1] + 1], ((8, 8), (0, 0)))
+    tight[-2:] = 1.0  # and a shadow line along the bottom edge
+    (tmp_path / "Z").mkdir()
+    Image.fromarray(np.uint8(photographed(tight, rng) * 255)).save(tmp_path / "Z" / "z.png")
+    X, _, _ = load_dataset(f"folder:{tmp_path}")
+    assert X[0].sum() > 20  # the glyph is there, not an empty sample
+    rows, cols = (np.flatnonzero(X[0].max(axis=axis) > 0.5) for axis in (1, 0))
+    assert rows[-1] - rows[0] < 0.75 * (cols[-1] - cols[0])  # the wide Z, without the shadow line
+
+
 def test_folder_keeps_a_bold_glyph_light_on_dark(tmp_path):
     """A bold glyph can cover a third of its crop: polarity comes from the border (paper)."""
     from PIL import Image

@@ -97,3 +97,32 @@ def test_ocr_score_and_calibrate_commands(crops, tmp_path):
     r = CliRunner().invoke(cli, ["calibrate", "--weights", str(shipped), "--dataset", f"folder:{crops}",
                                  "--out", str(shipped.parent)])
     assert r.exit_code == 1 and "holds the input model" in r.output
+
+
+def test_misread_samples_are_saved_surest_first(tmp_path):
+    from click.testing import CliRunner
+
+    from ocr_cli.cli import cli
+
+    crops = tmp_path / "crops"
+    for c, ink in (("F", 0.1), ("7", 0.5), ("A", 0.5)):  # the A bars read as 7: misread
+        (crops / c).mkdir(parents=True)
+        for k in range(3):
+            a = np.full((30, 30), 255, np.uint8)
+            a[5:25, 5:5 + int(20 * ink) + 2] = 0
+            Image.fromarray(a).save(crops / c / f"{k}.png")
+    r = score_dataset(f"folder:{crops}", InkRecognizer(), errors=tmp_path / "misread.png")
+    assert r["misread_shown"] == 3 == r["n"] - r["correct"]
+    with Image.open(tmp_path / "misread.png") as grid:
+        assert grid.width > 50 and grid.height > 30
+    assert "misread samples, surest first: 3 -> " in format_report(r)
+    (tmp_path / "right").mkdir()
+    for c in "F7":
+        (crops / c).rename(tmp_path / "right" / c)
+    fine = score_dataset(f"folder:{tmp_path / 'right'}", InkRecognizer(), errors=tmp_path / "none.png")
+    assert fine["correct"] == 6 and fine["misread_shown"] == 0 and not (tmp_path / "none.png").exists()
+    assert "misread samples: none" in format_report(fine)
+    before = sorted(p.name for p in (crops / "A").iterdir())
+    out = CliRunner().invoke(cli, ["score", "--dataset", f"folder:{crops}", "--errors", str(crops / "A" / "0.png")])
+    assert out.exit_code == 1 and "inside the dataset folder" in out.output
+    assert sorted(p.name for p in (crops / "A").iterdir()) == before  # the crop it named is still there

@@ -17,7 +17,9 @@ from ocr_cli.cli.options import command_line, data_dir_option, needs, page_model
 @click.option("--n", "n", type=click.IntRange(1), default=None, help="At most this many samples per source (a seeded subset).")
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def score(dataset, model, weights, heldout, split, n, data_dir, as_json):
+@click.option("--errors", type=click.Path(dir_okay=False), default=None,
+              help="Also save a PNG grid of the misread samples, surest first (needs the [train] extra: matplotlib).")
+def score(dataset, model, weights, heldout, split, n, data_dir, as_json, errors):
     """36-way accuracy of a model on labeled characters, per class, most-confused pairs, calibration.
 
     No training: any model, any source, including a folder of crops you bring
@@ -30,8 +32,12 @@ def score(dataset, model, weights, heldout, split, n, data_dir, as_json):
 
     if heldout and split:
         raise click.UsageError("--heldout scores each source's held-out part of its own split; drop --split")
+    if errors is not None:
+        from ocr_cli.extras import require
+
+        require("train", "--errors")
     rec, _ = page_recognizer(model, weights)
-    report = score_dataset(dataset, rec, split=split, heldout=heldout, data_dir=data_dir, n=n)
+    report = score_dataset(dataset, rec, split=split, heldout=heldout, data_dir=data_dir, n=n, errors=errors)
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 

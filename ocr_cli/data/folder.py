@@ -68,6 +68,8 @@ def crop_glyph(grey: np.ndarray) -> np.ndarray:
     if len(boxes) == 0:
         return np.zeros((SIZE, SIZE), np.float32)
     keep = segment.keep_text_like(boxes, areas, labels.shape, segment.typical_height(boxes))
+    if not keep.any():  # a tight crop: the glyph touches its edge, or edge slivers set the height
+        keep = segment.keep_text_like(boxes, areas, labels.shape, float(min(grey.shape)))
     own = np.isin(labels, np.flatnonzero(keep) + 1)
     return normalize_glyph(char_ink(contrast, own))
 
