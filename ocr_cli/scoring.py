@@ -59,7 +59,7 @@ def score_dataset(spec: str, rec, split: str | None = None, heldout: bool = Fals
         raise OcrError("no dataset given")
     if errors is not None:
         _refuse_writing_into_sources(errors, specs)
-    parts, probas = {}, []
+    parts, probas, misread = {}, [], []
     for s in specs:
         name = s.partition(":")[0].strip().lower()
         if heldout:
@@ -71,19 +71,21 @@ def score_dataset(spec: str, rec, split: str | None = None, heldout: bool = Fals
         else:
             X, y, _ = load_dataset(s, split or default_split(name), data_dir=data_dir, n=n, seed=seed)
         p = calibrated(rec.predict_proba(X), rec) if len(y) else np.zeros((0, len(rec.classes)))
-        parts[s] = (p, y, X)
+        parts[s] = (p, y)
         probas.append(p)
+        if errors is not None:  # only the misread samples are kept, not every source's images
+            bad = p.argmax(axis=1) != y
+            misread.append((X[bad], y[bad], p[bad]))
     if rec.classes != _classes():
         raise OcrError(f"the model's classes {rec.classes!r} are not the 36 the datasets are labeled with")
-    y_all = np.concatenate([y for _, y, _ in parts.values()])
-    report = score_samples(np.concatenate(probas), y_all, rec.classes)
+    report = score_samples(np.concatenate(probas), np.concatenate([y for _, y in parts.values()]), rec.classes)
     report["sources"] = {s: {k: v for k, v in score_samples(p, y, rec.classes).items() if k != "per_class"}
-                         for s, (p, y, _) in parts.items() if len(y)} if len(parts) > 1 else {}
+                         for s, (p, y) in parts.items() if len(y)} if len(parts) > 1 else {}
     report["part"] = "held-out" if heldout else "all"
     if errors is not None:
-        X_all = np.concatenate([X for _, _, X in parts.values()])
-        report["misread_shown"] = save_misread(errors, X_all, y_all, np.concatenate(probas), rec.classes)
-        report["misread_file"] = str(errors) if report["misread_shown"] else None
+        X, y, p = (np.concatenate(a) for a in zip(*misread))
+        report["misread_shown"] = save_misread(errors, X, y, p, rec.classes)
+        report["misread_file"] = str(errors)
     return report
 
 
@@ -95,17 +97,16 @@ def save_misread(out, X: np.ndarray, y: np.ndarray, proba: np.ndarray, classes: 
     """Save a grid of the misread samples to ``out`` (PNG), each titled ``true→read``; their count.
 
     The surest mistakes come first: that is where mislabeled crops and look-alikes (``0``/``O``)
-    show, which a confusion count cannot tell apart from a weak model. Nothing is written when
-    every sample is read right.
+    show, which a confusion count cannot tell apart from a weak model. With none misread the
+    grid is empty but still written, so an older grid never stands for this score.
     """
     from ocr_cli.data.preview import sample_grid
 
     pred = proba.argmax(axis=1)
     bad = np.flatnonzero(pred != y)
     bad = bad[np.argsort(-proba[bad, pred[bad]], kind="stable")][:limit]
-    if len(bad):
-        sample_grid(X[bad], y[bad], labels=[f"{classes[y[i]]}→{classes[pred[i]]}" for i in bad],
-                    title=f"misread, surest first ({len(bad)} of {int((pred != y).sum())})", out=out)
+    sample_grid(X[bad], y[bad], labels=[f"{classes[y[i]]}→{classes[pred[i]]}" for i in bad],
+                title=f"misread, surest first ({len(bad)} of {int((pred != y).sum())})", out=out)
     return int(len(bad))
 
 
@@ -139,8 +140,7 @@ def format_report(report: dict) -> str:
         lines.append("most confused (true->predicted: count): "
                      + ", ".join(f"{t}->{p}: {c}" for t, p, c in report["confused"]))
     if "misread_shown" in report:
-        lines.append(f"misread samples, surest first: {report['misread_shown']} -> {report['misread_file']}"
-                     if report["misread_shown"] else "misread samples: none")
+        lines.append(f"misread samples, surest first: {report['misread_shown']} -> {report['misread_file']}")
     return "\n".join(lines)
 
 
